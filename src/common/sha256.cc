@@ -1,0 +1,54 @@
+#include "common/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace kdfs {
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
+    throw std::bad_alloc();
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
+
+void Sha256::Update(std::string_view data) {
+  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+}
+
+std::array<uint8_t, 32> Sha256::Final() {
+  std::array<uint8_t, 32> out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(impl_->ctx, out.data(), &len);
+  return out;
+}
+
+std::string Sha256::FinalHex() {
+  auto d = Final();
+  return ToHex(d.data(), d.size());
+}
+
+std::array<uint8_t, 32> Sha256::Digest(std::string_view data) {
+  Sha256 h;
+  h.Update(data);
+  return h.Final();
+}
+
+std::string ToHex(const uint8_t* data, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(n * 2, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace kdfs
