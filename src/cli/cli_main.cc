@@ -1,0 +1,2 @@
+// kdfs command-line client entry point (being written).
+int main() { return 0; }

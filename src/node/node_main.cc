@@ -1,0 +1,2 @@
+// kdfs-node entry point (being written).
+int main() { return 0; }
