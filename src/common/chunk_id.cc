@@ -13,7 +13,9 @@ int HexValue(char c) {
 }
 }  // namespace
 
-std::string ChunkId::Hex() const { return ToHex(bytes.data(), bytes.size()); }
+std::string ChunkId::Hex() const {
+  return ToHex(bytes.data(), bytes.size());
+}
 
 Result<ChunkId> ChunkId::FromHex(std::string_view hex) {
   if (hex.size() != 64) return Status::InvalidArgument("chunk id must be 64 hex digits");
@@ -27,6 +29,8 @@ Result<ChunkId> ChunkId::FromHex(std::string_view hex) {
   return id;
 }
 
-ChunkId ChunkId::Of(std::string_view data) { return ChunkId{Sha256::Digest(data)}; }
+ChunkId ChunkId::Of(std::string_view data) {
+  return ChunkId{Sha256::Digest(data)};
+}
 
 }  // namespace kdfs

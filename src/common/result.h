@@ -16,7 +16,7 @@ class [[nodiscard]] Result {
  public:
   // REQUIRES: !status.ok()
   Result(Status status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
-  Result(T value) : value_(std::move(value)) {}                                   // NOLINT
+  Result(T value) : value_(std::move(value)) {}                                  // NOLINT
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }

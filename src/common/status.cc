@@ -16,7 +16,9 @@ Status::Status(Code code, std::string_view message) {
   if (code != Code::kOk) state_ = std::make_shared<const State>(State{code, std::string(message)});
 }
 
-const std::string& Status::message() const { return state_ ? state_->message : EmptyString(); }
+const std::string& Status::message() const {
+  return state_ ? state_->message : EmptyString();
+}
 
 std::string Status::ToString() const {
   if (ok()) return "ok";

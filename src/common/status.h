@@ -54,8 +54,8 @@ class [[nodiscard]] Status {
 }  // namespace kdfs
 
 // Returns early from the enclosing function when `expr` yields a non-ok Status.
-#define KDFS_RETURN_IF_ERROR(expr)            \
-  do {                                        \
-    ::kdfs::Status _kdfs_st = (expr);         \
-    if (!_kdfs_st.ok()) return _kdfs_st;      \
+#define KDFS_RETURN_IF_ERROR(expr)       \
+  do {                                   \
+    ::kdfs::Status _kdfs_st = (expr);    \
+    if (!_kdfs_st.ok()) return _kdfs_st; \
   } while (0)

@@ -1,0 +1,66 @@
+// BodyReader and ResponseWriter over a Beast parser and a blocking socket.
+// Internal to src/http: only the server and its tests use these.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+
+#include "http/error_body.h"
+#include "http/http_types.h"
+
+namespace kdfs {
+
+class BeastBodyReader final : public BodyReader {
+ public:
+  using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+  BeastBodyReader(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
+                  Parser& parser)
+      : socket_(socket), buffer_(buffer), parser_(parser) {}
+
+  Result<size_t> Read(char* out, size_t n) override;
+
+ private:
+  boost::asio::ip::tcp::socket& socket_;
+  boost::beast::flat_buffer& buffer_;
+  Parser& parser_;
+  bool continue_sent_ = false;
+};
+
+class BeastResponseWriter final : public ResponseWriter {
+ public:
+  BeastResponseWriter(boost::asio::ip::tcp::socket& socket, unsigned version, bool keep_alive,
+                      bool head_request)
+      : socket_(socket), version_(version), keep_alive_(keep_alive), head_(head_request) {}
+
+  void SetHeader(std::string_view name, std::string_view value) override;
+  Status Send(int status, std::string_view body) override;
+  Status BeginStream(int status, uint64_t content_length) override;
+  Status Write(std::string_view data) override;
+  Status EndStream() override;
+  bool started() const override { return started_; }
+
+  bool failed() const { return failed_; }
+  // The response was fully written (a stream was ended).
+  bool complete() const { return complete_; }
+
+ private:
+  using StreamResponse = boost::beast::http::response<boost::beast::http::buffer_body>;
+  using StreamSerializer = boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
+  Status Fail(const boost::beast::error_code& ec);
+
+  boost::asio::ip::tcp::socket& socket_;
+  unsigned version_;
+  bool keep_alive_;
+  bool head_;
+  boost::beast::http::fields fields_;
+  bool started_ = false;
+  bool complete_ = false;
+  bool failed_ = false;
+  uint64_t remaining_ = 0;
+  std::optional<StreamResponse> stream_;
+  std::optional<StreamSerializer> serializer_;
+};
+
+}  // namespace kdfs
