@@ -1,0 +1,126 @@
+# kdfs: the user's interface. `make up` starts a local cluster, `make test` runs
+# every test. `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -o pipefail -ec
+.DEFAULT_GOAL := help
+
+JOBS ?= $(shell nproc)
+BUILD ?= build
+BUILD_SAN ?= build-san
+DIR ?= .cluster
+PORT ?= 8080
+NODES ?= 3
+PYTHON ?= python3
+PYTEST_ARGS ?=
+CTEST_ARGS ?=
+CLUSTER := scripts/cluster
+TEST_LOGS := $(BUILD)/test-logs
+CMAKE_COMMON := -G Ninja -DCMAKE_COMPILE_WARNING_AS_ERROR=ON
+SOURCES = $(shell git ls-files --cached --others --exclude-standard -- \
+            'src/*.cc' 'src/*.h' 'bench/*.cc' 'bench/*.h' 'tests/*.cc' 'tests/*.h')
+
+.PHONY: help deps build build-san up down status test test-unit test-integration \
+        bench format format-check clean
+
+help:
+	@echo "make up               install what is missing, build, start a local 3-node cluster"
+	@echo "                      (DIR=$(DIR) PORT=$(PORT) NODES=$(NODES)); prints the gateway URL"
+	@echo "make down / status    stop the cluster / show every process of it"
+	@echo "make test             install, build (release + ASan/UBSan), run unit and integration tests"
+	@echo "make test-unit        unit tests only (both builds)"
+	@echo "make test-integration integration tests only (real Kafka, Redis, nodes, HAProxy)"
+	@echo "make build            release build (RelWithDebInfo) into $(BUILD)/"
+	@echo "make build-san        ASan+UBSan build into $(BUILD_SAN)/"
+	@echo "make bench            build and run the benchmarks"
+	@echo "make format           clang-format every C++ source; format-check only checks"
+	@echo "make deps             install missing Debian packages and the Kafka jars"
+	@echo "make clean            remove the build directories"
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(BUILD_SAN)/build.ninja:
+	cmake -S . -B $(BUILD_SAN) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
+	  -DKDFS_SANITIZE=ON -DKDFS_BUILD_BENCH=OFF
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-san: deps $(BUILD_SAN)/build.ninja
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+# Only the programs: the cluster needs nothing else.
+up: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target kdfs-node kdfs
+	@$(CLUSTER) up --dir $(DIR) --port $(PORT) --nodes $(NODES) \
+	  --node-bin $(BUILD)/src/node/kdfs-node
+
+down:
+	@$(CLUSTER) down --dir $(DIR)
+
+status:
+	@$(CLUSTER) status --dir $(DIR)
+
+# Runs every suite even if one fails, then prints each runner's summary line;
+# exits non-zero if any suite failed. Full logs are in $(TEST_LOGS)/.
+test: deps build build-san
+	@rc=0; mkdir -p $(TEST_LOGS); \
+	$(MAKE) --no-print-directory run-unit B=$(BUILD_SAN) LOG=$(TEST_LOGS)/unit-san.log || rc=1; \
+	$(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1; \
+	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/integration.log || rc=1; \
+	$(MAKE) --no-print-directory summary LOGS="unit-san unit integration"; \
+	exit $$rc
+
+test-unit: deps build build-san
+	@rc=0; mkdir -p $(TEST_LOGS); \
+	$(MAKE) --no-print-directory run-unit B=$(BUILD_SAN) LOG=$(TEST_LOGS)/unit-san.log || rc=1; \
+	$(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1; \
+	$(MAKE) --no-print-directory summary LOGS="unit-san unit"; \
+	exit $$rc
+
+test-integration: deps build
+	@mkdir -p $(TEST_LOGS); rc=0; \
+	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/integration.log || rc=1; \
+	$(MAKE) --no-print-directory summary LOGS="integration"; \
+	exit $$rc
+
+# Internal: one suite, its output both on the terminal and in $(LOG).
+.PHONY: run-unit run-integration summary
+run-unit:
+	@echo "== unit tests in $(B)/"
+	@ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(B) --output-on-failure --no-tests=error --timeout 300 \
+	  -j $(JOBS) $(CTEST_ARGS) 2>&1 | tee $(LOG)
+
+run-integration:
+	@echo "== integration tests (tests/integration, node binary $(BUILD)/src/node/kdfs-node)"
+	@KDFS_NODE_BIN=$(abspath $(BUILD))/src/node/kdfs-node KDFS_CLI_BIN=$(abspath $(BUILD))/src/cli/kdfs \
+	  $(PYTHON) -m pytest tests/integration -ra $(PYTEST_ARGS) 2>&1 | tee $(LOG)
+
+summary:
+	@echo "== summary"
+	@for l in $(LOGS); do \
+	  f=$(TEST_LOGS)/$$l.log; \
+	  line=$$(grep -E 'tests passed|No tests were found|[0-9]+ (passed|failed|error)|no tests ran' $$f \
+	    | tail -1 | sed -E 's/^=+ //; s/ =+$$//'); \
+	  printf '%-12s %s\n' "$$l:" "$${line:-no summary line (see $$f)}"; \
+	done
+
+bench: build
+	@set -e; for b in $$(find $(BUILD)/bench -maxdepth 1 -type f -executable -name '*_bench' | sort); do \
+	  echo "== $$b"; $$b; done
+	@set -e; for s in $$(find bench -maxdepth 1 -name '*.sh' | sort); do \
+	  echo "== $$s"; KDFS_BUILD=$(BUILD) bash $$s; done
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	clang-format --dry-run -Werror $(SOURCES)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)
