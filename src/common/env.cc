@@ -171,6 +171,15 @@ class PosixEnv final : public Env {
     return s;
   }
 
+  Status SyncFilesystem(const std::string& path) override {
+    int fd = RetryOnEintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+    if (fd < 0) return PosixError("open", path, errno);
+    Status s;
+    if (::syncfs(fd) != 0) s = PosixError("syncfs", path, errno);
+    ::close(fd);
+    return s;
+  }
+
   Result<std::vector<std::string>> ListDir(const std::string& path) override {
     int fd = RetryOnEintr([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
     if (fd < 0) return PosixError("opendir", path, errno);

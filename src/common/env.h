@@ -81,6 +81,9 @@ class Env {
   // fsync of a directory: makes creations, renames and removals of its
   // entries durable.
   virtual Status SyncDir(const std::string& path) = 0;
+  // syncfs(2) of the filesystem holding `path`: makes everything written to
+  // it so far durable, including what a crashed process left unsynced.
+  virtual Status SyncFilesystem(const std::string& path) = 0;
   // Names of the entries of `path`, without "." and "..", in no order.
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
 

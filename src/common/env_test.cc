@@ -82,6 +82,7 @@ TEST_F(EnvTest, MissingFilesAreNotFound) {
   EXPECT_EQ(env_->RenameFile(Path("nope"), Path("x")).code(), Code::kNotFound);
   EXPECT_EQ(env_->ListDir(Path("nope")).status().code(), Code::kNotFound);
   EXPECT_EQ(env_->SyncDir(Path("nope")).code(), Code::kNotFound);
+  EXPECT_EQ(env_->SyncFilesystem(Path("nope")).code(), Code::kNotFound);
   EXPECT_EQ(env_->SetFileMTime(Path("nope"), 0).code(), Code::kNotFound);
   EXPECT_EQ(env_->NewWritableFile(Path("nodir/f")).status().code(), Code::kNotFound);
   EXPECT_FALSE(env_->FileExists(Path("nope")));
@@ -111,6 +112,7 @@ TEST_F(EnvTest, RenameReplacesAndListDirSeesEntries) {
   EXPECT_EQ(*env_->ReadFile(Path("b")), "A");
   EXPECT_FALSE(env_->FileExists(Path("a")));
   ASSERT_TRUE(env_->SyncDir(dir_).ok());
+  ASSERT_TRUE(env_->SyncFilesystem(dir_).ok());
 
   ASSERT_TRUE(env_->RemoveFile(Path("b")).ok());
   ASSERT_TRUE(env_->RemoveDir(Path("d")).ok());

@@ -59,6 +59,7 @@ class FaultInjectionEnv final : public Env {
   Status RemoveFile(const std::string& path) override;
   Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
   Status SyncDir(const std::string& path) override;
+  Status SyncFilesystem(const std::string& path) override { return base_->SyncFilesystem(path); }
   Result<std::vector<std::string>> ListDir(const std::string& path) override {
     return base_->ListDir(path);
   }

@@ -11,10 +11,12 @@
 // until the next Open recounts.
 //
 // Durability of a new chunk: temp file written, mtime stamped, fsync, close,
-// rename into its fan-out dir, fsync of that dir (and of the parents when a
-// fan-out dir is created). Removals (Remove, Sweep, quarantine) are not
-// fsynced: a removed file that reappears after a crash is swept or detected
-// again, and Open recounts everything.
+// rename into its fan-out dir, fsync of that dir. A fan-out dir is created
+// (and its entry, and its parent's, fsynced) before any chunk is renamed into
+// it. Open runs one syncfs so that whatever a crashed predecessor left
+// unsynced is durable before it is trusted. Removals (Remove, Sweep,
+// quarantine) are not fsynced: a removed file that reappears after a crash is
+// swept or detected again, and Open recounts everything.
 #include "store/chunk_store.h"
 
 #include <spdlog/spdlog.h>
@@ -28,6 +30,15 @@ namespace kdfs {
 namespace {
 
 constexpr size_t kStripes = 64;
+constexpr size_t kFanouts = 256 * 256;
+
+size_t FanoutIndex(const ChunkId& id) {
+  return size_t{id.bytes[0]} << 8 | id.bytes[1];
+}
+
+int HexDigit(char c) {
+  return c <= '9' ? c - '0' : c - 'a' + 10;
+}
 
 // counter -= n, saturating at 0: a file changed behind the store's back (a
 // truncated chunk, a file copied in by hand) must not wrap the counters.
@@ -103,9 +114,15 @@ class FileChunkStore final : public ChunkStore {
   Result<bool> TouchIfPresent(const std::string& path);
   // Writes, stamps, fsyncs and closes a temp file. Removes it on failure.
   Status WriteTemp(const std::string& tmp, std::string_view data);
-  // Renames `tmp` to `path`, creating (durably) the fan-out dirs if needed,
-  // then fsyncs the fan-out dir. REQUIRES: the stripe of the chunk is held.
+  // Renames `tmp` to `path` and fsyncs the fan-out dir; removes whichever is
+  // left on failure. REQUIRES: the stripe of the chunk is held and its
+  // fan-out dir is ready (EnsureFanout).
   Status Install(const std::string& tmp, const std::string& path);
+  // Returns once the fan-out dir of `id` exists and its own entry is durable,
+  // creating it if needed. Fan-out dirs are never removed.
+  Status EnsureFanout(const ChunkId& id);
+  // Marks the fan-out dirs found at Open as ready.
+  Status MarkExistingFanouts();
   // Called when a read of `id` did not verify. Re-reads under the stripe
   // lock (another thread may have replaced or quarantined it meanwhile);
   // moves a still corrupt file to quarantine/. Returns the data if it now
@@ -125,6 +142,14 @@ class FileChunkStore final : public ChunkStore {
   std::unique_ptr<FileLock> lock_;
 
   std::array<std::mutex, kStripes> stripes_;
+  // Fan-out dirs known to exist durably, by the id's first two bytes (and top
+  // dirs by its first byte). A chunk is renamed only into a ready dir, so a
+  // Put never reports success while another thread is still making the
+  // dir's own entry durable.
+  std::mutex dirs_mu_;  // serialises creating fan-out dirs
+  std::unique_ptr<std::atomic<bool>[]> fanout_ready_ =
+      std::make_unique<std::atomic<bool>[]>(kFanouts);
+  std::array<std::atomic<bool>, 256> top_ready_{};
   std::atomic<uint64_t> seq_{0};  // makes temp and quarantine names unique
   std::atomic<uint64_t> chunks_{0};
   std::atomic<uint64_t> bytes_{0};
@@ -164,7 +189,12 @@ Status FileChunkStore::Init() {
     return true;
   });
   KDFS_RETURN_IF_ERROR(scan);
-  return status;
+  KDFS_RETURN_IF_ERROR(status);
+  KDFS_RETURN_IF_ERROR(MarkExistingFanouts());
+  // What a crashed predecessor renamed or created without fsyncing is on
+  // disk now but maybe not durable; a Put finding such a chunk would report
+  // success. One syncfs makes all of it durable before anything is trusted.
+  return env_->SyncFilesystem(options_.dir);
 }
 
 Status FileChunkStore::Store(const ChunkId& id, std::string_view data) {
@@ -176,6 +206,11 @@ Status FileChunkStore::Store(const ChunkId& id, std::string_view data) {
   }
   const std::string tmp = tmp_dir_ + "/" + id.Hex() + "." + std::to_string(seq_.fetch_add(1));
   KDFS_RETURN_IF_ERROR(WriteTemp(tmp, data));
+  Status ready = EnsureFanout(id);
+  if (!ready.ok()) {
+    RemoveQuietly(tmp);
+    return ready;
+  }
 
   std::lock_guard<std::mutex> l(StripeOf(id));
   auto present = TouchIfPresent(path);  // a concurrent Put of the same id won
@@ -214,14 +249,6 @@ Status FileChunkStore::WriteTemp(const std::string& tmp, std::string_view data) 
 Status FileChunkStore::Install(const std::string& tmp, const std::string& path) {
   const std::string fanout = ParentDir(path);
   Status s = env_->RenameFile(tmp, path);
-  if (s.code() == Code::kNotFound && !env_->FileExists(fanout)) {
-    // First chunk of this fan-out dir: create it and make its entry durable.
-    const std::string top = ParentDir(fanout);
-    s = env_->CreateDirs(fanout);
-    if (s.ok()) s = env_->SyncDir(top);
-    if (s.ok()) s = env_->SyncDir(chunks_dir_);
-    if (s.ok()) s = env_->RenameFile(tmp, path);
-  }
   if (!s.ok()) {
     RemoveQuietly(tmp);
     return s;
@@ -232,6 +259,38 @@ Status FileChunkStore::Install(const std::string& tmp, const std::string& path) 
     // find the file and report success without a durable directory entry.
     RemoveQuietly(path);
     return s;
+  }
+  return Status::Ok();
+}
+
+Status FileChunkStore::EnsureFanout(const ChunkId& id) {
+  const size_t index = FanoutIndex(id);
+  if (fanout_ready_[index].load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> l(dirs_mu_);
+  if (fanout_ready_[index].load(std::memory_order_acquire)) return Status::Ok();
+  const std::string hex = id.Hex();
+  const std::string top = chunks_dir_ + "/" + hex.substr(0, 2);
+  KDFS_RETURN_IF_ERROR(env_->CreateDirs(top + "/" + hex.substr(2, 2)));
+  KDFS_RETURN_IF_ERROR(env_->SyncDir(top));  // the fan-out dir's entry
+  if (!top_ready_[id.bytes[0]].load()) {
+    KDFS_RETURN_IF_ERROR(env_->SyncDir(chunks_dir_));  // the top dir's entry
+    top_ready_[id.bytes[0]].store(true);
+  }
+  fanout_ready_[index].store(true, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status FileChunkStore::MarkExistingFanouts() {
+  KDFS_ASSIGN_OR_RETURN(std::vector<std::string> tops, env_->ListDir(chunks_dir_));
+  for (const std::string& top : tops) {
+    if (top.size() != 2 || !IsLowerHex(top)) continue;
+    const int hi = HexDigit(top[0]) << 4 | HexDigit(top[1]);
+    top_ready_[hi].store(true);
+    KDFS_ASSIGN_OR_RETURN(std::vector<std::string> subs, env_->ListDir(chunks_dir_ + "/" + top));
+    for (const std::string& sub : subs) {
+      if (sub.size() != 2 || !IsLowerHex(sub)) continue;
+      fanout_ready_[size_t(hi) << 8 | size_t(HexDigit(sub[0]) << 4 | HexDigit(sub[1]))].store(true);
+    }
   }
   return Status::Ok();
 }
