@@ -45,23 +45,30 @@ struct DirEntry {
 };
 
 struct ListPage {
-  std::vector<DirEntry> entries;      // in byte-wise name order
-  std::optional<std::string> next;    // pass as `after` for the next page
+  std::vector<DirEntry> entries;    // in byte-wise name order
+  std::optional<std::string> next;  // pass as `after` for the next page
 };
 
 // What a record did, reported to the origin waiting on its op_id.
 struct ApplyOutcome {
   std::string op_id;
-  Status status;        // ok, or why the operation was rejected
-  int64_t version = 0;  // the record's offset
-  bool created = false; // put/mkdir created a new entry
-  FileInfo info;        // put/mkdir: the entry as written
+  Status status;         // ok, or why the operation was rejected
+  int64_t version = 0;   // the record's offset
+  bool created = false;  // put/mkdir created a new entry
+  FileInfo info;         // put/mkdir: the entry as written (rename: the entry
+                         // moved; delete: the entry removed). chunks left empty.
+};
+
+struct StateMachineOptions {
+  // How many recent op_ids (with their outcomes) are remembered, evicted
+  // oldest first. 0 disables the memory.
+  size_t op_memory = 100000;
 };
 
 class StateMachine {
  public:
   // REQUIRES: kv outlives the state machine.
-  explicit StateMachine(MetaKv* kv);
+  explicit StateMachine(MetaKv* kv, StateMachineOptions options = {});
   ~StateMachine();
 
   // Loads applied offset, digest and leader; creates the root directory on an
@@ -74,8 +81,13 @@ class StateMachine {
 
   // Checks `op` against the current state without changing it. Returns the
   // precise reason it would be rejected (kParentNotDirectory, kIsDirectory,
-  // kNotFound, kDirectoryNotEmpty, kAlreadyExists, kInvalidRename,
-  // kPreconditionFailed, kLwwLost), or ok.
+  // kNotDirectory, kNotFound, kDirectoryNotEmpty, kAlreadyExists,
+  // kInvalidRename, kPreconditionFailed, kLwwLost; kInvalidPath or
+  // kInvalidArgument for malformed input such as a chunk list that does not
+  // cover `size`, or deleting "/"), or ok. kUnavailable/kInternal/kCorruption
+  // mean the store could not be read, not that the op is invalid. Apply()
+  // decides with the same code, so Validate() is a prediction for the
+  // leader: records sequenced but not yet applied are not taken into account.
   Status Validate(const Operation& op) const;
 
   // Applies the record at `offset`. Records at or below applied_offset() are
@@ -86,8 +98,12 @@ class StateMachine {
   // REQUIRES: single caller thread; offset > applied_offset() for effect.
   Result<ApplyOutcome> Apply(int64_t offset, const LogRecord& record);
 
+  // kInvalidPath, kNotFound (also when an ancestor is a file); files come
+  // with their chunk list.
   Result<FileInfo> Stat(std::string_view path) const;
-  // kNotDirectory if `path` is a file.
+  // Entries with name > `after` (byte-wise), at most `limit` (1..10000;
+  // larger is clamped, 0 is kInvalidArgument). kNotDirectory if `path` is a
+  // file, kNotFound if absent.
   Result<ListPage> List(std::string_view path, std::string_view after, size_t limit) const;
   // The outcome remembered for `op_id` (bounded memory of recent ops).
   Result<std::optional<ApplyOutcome>> FindOutcome(std::string_view op_id) const;
