@@ -403,6 +403,12 @@ def test_k8s_statefulset_is_wired_consistently(k8s_objects):
     assert env["KDFS_ADVERTISE_URL"] == f"http://$(KDFS_NODE_ID).$(PEERS_DOMAIN):{port}"
     assert int(env["PEERS_PORT"]) == port
     assert int(env["PEERS_REPLICAS"]) == sts["spec"]["replicas"]
+    # The start script runs from the ConfigMap mounted into the container.
+    script = c["command"][-1]
+    mount = next(m for m in c["volumeMounts"] if script.startswith(m["mountPath"] + "/"))
+    volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+    start_cm = by_kind(k8s_objects, "ConfigMap", volume["configMap"]["name"])[0]
+    assert start_cm["data"][script.rsplit("/", 1)[1]] == (K8S / "kdfs-start.sh").read_text()
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
