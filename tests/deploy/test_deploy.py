@@ -566,6 +566,30 @@ def test_dockerfile_packages_exist_in_debian_12():
     assert set(wanted) <= found, f"not in Debian 12: {set(wanted) - found}"
 
 
+def test_docker_build_context_configures_the_two_programs(tmp_path):
+    """The files that pass .dockerignore are enough for the Dockerfile's cmake step."""
+    if not shutil.which("cmake") or not shutil.which("ninja"):
+        pytest.skip("needs cmake and ninja")
+    r = run([str(TOOLS / "bin" / "dockerfile-lint"), "--context", str(REPO)])
+    assert r.returncode == 0, r.stderr
+    files = r.stdout.split()
+    assert "CMakeLists.txt" in files and "src/node/node_config.h" in files
+    assert not [f for f in files if f.startswith((".git/", "build/", ".cache/", "deploy/"))]
+    ctx = tmp_path / "ctx"
+    for f in files:
+        (ctx / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / f, ctx / f)
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    cmake_line = re.search(r"RUN cmake -S \. -B build (.*?)&&", text).group(1)
+    r = run(["cmake", "-S", str(ctx), "-B", str(ctx / "build"), *cmake_line.split()])
+    assert r.returncode == 0, r.stdout + r.stderr
+    targets = run(["ninja", "-C", str(ctx / "build"), "-t", "targets", "all"]).stdout
+    build_line = re.search(r"cmake --build build --target (.*?)\s*&&", text).group(1).split()
+    assert sorted(build_line) == ["kdfs", "kdfs-node"]
+    for t in build_line:
+        assert re.search(rf"^src/(node|cli)/{t}: ", targets, re.M), f"no target {t}"
+
+
 def test_runtime_stage_has_every_library_the_programs_need():
     binaries = [b for b in NODE_BINARIES + [REPO / "build" / "src" / "cli" / "kdfs"] if b.exists()]
     if not binaries or not shutil.which("dpkg"):
