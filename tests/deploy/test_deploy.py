@@ -334,6 +334,34 @@ def test_compose_nodes_are_wired_to_each_other(compose_model):
     assert compose_model["services"]["haproxy"]["ports"][0]["published"] == "8080"
 
 
+def haproxy_policy(text):
+    """{section: [policy lines]}, without addresses, servers and DNS settings."""
+    sections, current = {}, None
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if not raw[0].isspace():
+            current = line
+            sections[current] = []
+            continue
+        if line.startswith(("bind ", "server ", "{{", "stats socket")):
+            continue
+        line = line.replace(" resolvers docker init-addr last,libc,none", "")
+        sections[current].append(line)
+    return {k: v for k, v in sections.items() if k in ("defaults", "frontend kdfs", "backend nodes")}
+
+
+def test_compose_haproxy_has_the_local_cluster_policy():
+    template = REPO / "deploy" / "haproxy" / "haproxy.cfg.tmpl"
+    if not template.exists():
+        pytest.skip("no deploy/haproxy/haproxy.cfg.tmpl")
+    ours = haproxy_policy((COMPOSE.parent / "haproxy.cfg").read_text())
+    theirs = haproxy_policy(template.read_text())
+    assert set(ours) == {"defaults", "frontend kdfs", "backend nodes"}
+    assert ours == theirs
+
+
 def test_compose_kafka_has_the_design_settings(compose_model):
     env = compose_model["services"]["kafka"]["environment"]
     assert compose_model["services"]["kafka"]["image"].startswith("apache/kafka:4.")
