@@ -203,10 +203,10 @@ class PosixEnv final : public Env {
     return names;
   }
 
-  Result<FileInfo> Stat(const std::string& path) override {
+  Result<FileAttributes> Stat(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
-    FileInfo info;
+    FileAttributes info;
     info.size = static_cast<uint64_t>(st.st_size);
     info.mtime_ms = MillisOf(st.st_mtim);
     info.is_directory = S_ISDIR(st.st_mode);
@@ -291,12 +291,12 @@ Env* Env::Default() {
 }
 
 Result<uint64_t> Env::GetFileSize(const std::string& path) {
-  KDFS_ASSIGN_OR_RETURN(FileInfo info, Stat(path));
+  KDFS_ASSIGN_OR_RETURN(FileAttributes info, Stat(path));
   return info.size;
 }
 
 Result<int64_t> Env::GetFileMTime(const std::string& path) {
-  KDFS_ASSIGN_OR_RETURN(FileInfo info, Stat(path));
+  KDFS_ASSIGN_OR_RETURN(FileAttributes info, Stat(path));
   return info.mtime_ms;
 }
 

@@ -44,7 +44,7 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
-struct FileInfo {
+struct FileAttributes {
   uint64_t size = 0;
   int64_t mtime_ms = 0;  // modification time, milliseconds since the Unix epoch
   bool is_directory = false;
@@ -88,7 +88,7 @@ class Env {
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
 
   // kNotFound if `path` does not exist.
-  virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  virtual Result<FileAttributes> Stat(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Sets the modification (and access) time of `path`.
   virtual Status SetFileMTime(const std::string& path, int64_t mtime_ms) = 0;

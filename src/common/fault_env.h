@@ -63,7 +63,7 @@ class FaultInjectionEnv final : public Env {
   Result<std::vector<std::string>> ListDir(const std::string& path) override {
     return base_->ListDir(path);
   }
-  Result<FileInfo> Stat(const std::string& path) override { return base_->Stat(path); }
+  Result<FileAttributes> Stat(const std::string& path) override { return base_->Stat(path); }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
   Status SetFileMTime(const std::string& path, int64_t mtime_ms) override {
     return base_->SetFileMTime(path, mtime_ms);

@@ -354,7 +354,7 @@ Status FileChunkStore::Remove(const ChunkId& id) {
 
 Result<uint64_t> FileChunkStore::Sweep(const std::function<bool(const ChunkId&)>& referenced) {
   const int64_t now = clock_->WallMillis();
-  auto old_enough = [&](const FileInfo& info) {
+  auto old_enough = [&](const FileAttributes& info) {
     return now - info.mtime_ms >= options_.gc_grace_ms;
   };
   uint64_t deleted = 0;
