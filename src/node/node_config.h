@@ -33,10 +33,12 @@ struct NodeConfig {
   std::string topic_prefix = "kdfs";             // --topic-prefix KDFS_TOPIC_PREFIX
   int topic_replication = 1;                     // --topic-replication KDFS_TOPIC_REPLICATION
   int chunk_partitions = 8;                      // --chunk-partitions KDFS_CHUNK_PARTITIONS
-  int64_t chunk_retention_ms = 7LL * 24 * 3600 * 1000;  // --chunk-retention-ms
-  int64_t log_retention_ms = -1;           // --log-retention-ms KDFS_LOG_RETENTION_MS (-1: forever)
-  int election_session_timeout_ms = 1500;  // --election-session-timeout-ms
-  int transaction_timeout_ms = 5000;       // --transaction-timeout-ms
+  int64_t chunk_retention_ms =
+      7LL * 24 * 3600 * 1000;     // --chunk-retention-ms KDFS_CHUNK_RETENTION_MS
+  int64_t log_retention_ms = -1;  // --log-retention-ms KDFS_LOG_RETENTION_MS (-1: forever)
+  int election_session_timeout_ms =
+      1500;  // --election-session-timeout-ms KDFS_ELECTION_SESSION_TIMEOUT_MS
+  int transaction_timeout_ms = 5000;  // --transaction-timeout-ms KDFS_TRANSACTION_TIMEOUT_MS
 
   // Data path limits.
   uint32_t chunk_size = 1 << 20;            // --chunk-size KDFS_CHUNK_SIZE
@@ -44,7 +46,6 @@ struct NodeConfig {
   uint32_t max_header_bytes = 16 << 10;     // --max-header-bytes KDFS_MAX_HEADER_BYTES
   int64_t chunk_gc_grace_ms = 3600 * 1000;  // --chunk-gc-grace-ms KDFS_CHUNK_GC_GRACE_MS
   int request_timeout_ms = 30000;           // --request-timeout-ms KDFS_REQUEST_TIMEOUT_MS
-  int http_threads = 0;                     // --http-threads (0: per connection)
   int max_connections = 1024;               // --max-connections KDFS_MAX_CONNECTIONS
 
   // Readiness.
