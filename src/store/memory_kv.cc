@@ -153,9 +153,41 @@ Result<ResolvedListing> MemoryKv::ResolveAndList(uint64_t start,
   return out;
 }
 
+struct MemoryKv::Snapshot {
+  std::map<std::string, std::string, std::less<>> strings;
+  std::map<std::string, KvFields, std::less<>> hashes;
+  std::map<std::string, std::set<std::string>, std::less<>> zsets;
+};
+
+std::shared_ptr<const MemoryKv::Snapshot> MemoryKv::TakeSnapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::make_shared<const Snapshot>(Snapshot{strings_, hashes_, zsets_});
+}
+
+void MemoryKv::Restore(const Snapshot& snapshot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  strings_ = snapshot.strings;
+  hashes_ = snapshot.hashes;
+  zsets_ = snapshot.zsets;
+}
+
 Status MemoryKv::Commit(const WriteBatch& batch) {
   std::lock_guard<std::mutex> lock(mu_);
   KDFS_RETURN_IF_ERROR(MaybeFail());
+  return CommitLocked(batch);
+}
+
+Status MemoryKv::CommitIf(std::string_view key, std::string_view field,
+                          const std::optional<std::string>& expected, const WriteBatch& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  KDFS_RETURN_IF_ERROR(MaybeFail());
+  if (FieldOf(FindHash(key), std::string(field)) != expected) {
+    return Status(Code::kPreconditionFailed, "memory kv: guard field changed");
+  }
+  return CommitLocked(batch);
+}
+
+Status MemoryKv::CommitLocked(const WriteBatch& batch) {
   using Kind = WriteBatch::Write::Kind;
   for (const auto& w : batch.writes()) {
     switch (w.kind) {

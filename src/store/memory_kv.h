@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -32,6 +33,8 @@ class MemoryKv final : public MetaKv {
                                          std::string_view after, size_t limit,
                                          const std::vector<std::string>& fields) override;
   Status Commit(const WriteBatch& batch) override;
+  Status CommitIf(std::string_view key, std::string_view field,
+                  const std::optional<std::string>& expected, const WriteBatch& batch) override;
 
   // Test hooks.
   // The next `n` calls (reads or commits) fail with kUnavailable.
@@ -41,12 +44,18 @@ class MemoryKv final : public MetaKv {
   void LoseNextCommitReply();
   // Number of writes in the last successful Commit().
   size_t last_commit_writes() const;
+  // A copy of all data / putting it back: simulates a store that loses
+  // acknowledged writes (e.g. Redis restarted from an AOF that missed them).
+  struct Snapshot;
+  std::shared_ptr<const Snapshot> TakeSnapshot() const;
+  void Restore(const Snapshot& snapshot);
   // Every key, for comparing two stores in tests: type letter + key ->
   // canonical text of the value.
   std::map<std::string, std::string> Dump() const;
 
  private:
-  Status MaybeFail();  // REQUIRES: mu_ held
+  Status MaybeFail();                            // REQUIRES: mu_ held
+  Status CommitLocked(const WriteBatch& batch);  // REQUIRES: mu_ held
   ResolvedPath ResolveLocked(uint64_t start, const std::vector<std::string>& names) const;
   const KvFields* FindHash(std::string_view key) const;  // REQUIRES: mu_ held
 

@@ -139,6 +139,15 @@ class MetaKv {
 
   // Applies every write of `batch` atomically.
   virtual Status Commit(const WriteBatch& batch) = 0;
+  // As Commit(), but only if hash field `field` of `key` equals `expected`
+  // (nullopt: the field is absent) at the moment the batch is applied;
+  // otherwise writes nothing and returns kPreconditionFailed. On Redis:
+  // WATCH, HGET, then MULTI/EXEC on the same connection. The state machine
+  // guards each record with the digest it believes is stored, so that a
+  // store that lost acknowledged writes, or a second writer, is detected
+  // instead of silently built upon.
+  virtual Status CommitIf(std::string_view key, std::string_view field,
+                          const std::optional<std::string>& expected, const WriteBatch& batch) = 0;
 };
 
 }  // namespace kdfs

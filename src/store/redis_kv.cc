@@ -2,12 +2,15 @@
 
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
+#include <cerrno>
 #include <charconv>
 
 #include "common/sha256.h"
 #include "store/meta_schema.h"
+#include "store/redis_walk_script.h"
 
 namespace kdfs {
 
@@ -25,56 +28,6 @@ struct RedisKv::Reply {
 namespace {
 
 using Reply = RedisKv::Reply;
-
-// The path walk of MetaKv::Resolve / ResolveAndList (see meta_kv.h).
-// ARGV: prefix, start ino, mode ("r" resolve, "l" list), after, limit, nf,
-// nf field names, then the names to walk.
-constexpr const char* kWalkScript = R"lua(
-local p = ARGV[1]
-local ino = ARGV[2]
-local nf = tonumber(ARGV[6])
-local first = 7 + nf
-local inos, types = {}, {}
-for i = first, #ARGV do
-  local child = redis.call('HGET', p .. 'd:' .. ino, ARGV[i])
-  if not child then break end
-  local t = redis.call('HGET', p .. 'i:' .. child, 'type') or ''
-  inos[#inos + 1] = child
-  types[#types + 1] = t
-  ino = child
-  if t ~= 'd' then break end
-end
-local ikey = p .. 'i:' .. ino
-if ARGV[3] == 'r' then
-  return {inos, types, redis.call('HGETALL', ikey), {}}
-end
-local last = {}
-local vals = redis.call('HMGET', ikey, unpack(ARGV, 7, 6 + nf))
-for k = 1, nf do
-  if vals[k] then
-    last[#last + 1] = ARGV[6 + k]
-    last[#last + 1] = vals[k]
-  end
-end
-local entries = {}
-if #inos == #ARGV - first + 1 and redis.call('HGET', ikey, 'type') == 'd' then
-  local from = '-'
-  if ARGV[4] ~= '' then from = '(' .. ARGV[4] end
-  local names = redis.call('ZRANGEBYLEX', p .. 'z:' .. ino, from, '+', 'LIMIT', 0,
-                           tonumber(ARGV[5]))
-  local dkey = p .. 'd:' .. ino
-  for _, name in ipairs(names) do
-    local child = redis.call('HGET', dkey, name)
-    if child then
-      local v = redis.call('HMGET', p .. 'i:' .. child, unpack(ARGV, 7, 6 + nf))
-      entries[#entries + 1] = name
-      entries[#entries + 1] = child
-      for k = 1, nf do entries[#entries + 1] = v[k] end
-    end
-  end
-end
-return {inos, types, last, entries}
-)lua";
 
 std::string Sha1Hex(std::string_view text) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -185,6 +138,14 @@ void AppendWriteCommands(const WriteBatch& batch, const std::string& prefix,
   }
 }
 
+// False if the server has closed the connection (EOF pending) or sent
+// something unsolicited; a cheap non-blocking peek, no round trip.
+bool PeerAlive(redisContext* ctx) {
+  char byte;
+  const ssize_t n = ::recv(ctx->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 }  // namespace
 
 Result<RedisKvOptions> RedisKvOptions::FromAddress(std::string_view host_port) {
@@ -241,10 +202,17 @@ Result<RedisKv::Lease> RedisKv::Acquire() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return !idle_.empty() || open_ < options_.max_connections; });
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       redisContext* ctx = idle_.back();
       idle_.pop_back();
-      return Lease(this, ctx, /*reused=*/true);
+      if (PeerAlive(ctx)) return Lease(this, ctx, /*reused=*/true);
+      // The server closed this socket (it restarted or went away): the
+      // other idle connections are stale too. Drop them all, connect anew.
+      idle_.push_back(ctx);
+      for (auto* c : idle_)
+        redisFree(c);
+      open_ -= idle_.size();
+      idle_.clear();
     }
     ++open_;
   }
@@ -284,39 +252,40 @@ void RedisKv::Release(redisContext* ctx, bool broken) {
     redisFree(c);
 }
 
+Result<std::vector<Reply>> RedisKv::RunOn(Lease& lease, const std::vector<Command>& commands) {
+  redisContext* ctx = lease.get();
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& cmd : commands) {
+    argv.clear();
+    lens.clear();
+    for (const auto& a : cmd) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) {
+      lease.MarkBroken();
+      return Status::Unavailable("redis " + options_.host + ":" + std::to_string(options_.port) +
+                                 ": " + ctx->errstr);
+    }
+    replies.push_back(Copy(static_cast<redisReply*>(raw)));
+    freeReplyObject(raw);
+  }
+  return replies;
+}
+
 Result<std::vector<Reply>> RedisKv::Run(const std::vector<Command>& commands, bool retry_stale) {
   for (int attempt = 0;; ++attempt) {
     KDFS_ASSIGN_OR_RETURN(Lease lease, Acquire());
-    redisContext* ctx = lease.get();
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& cmd : commands) {
-      argv.clear();
-      lens.clear();
-      for (const auto& a : cmd) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data());
-    }
-    std::vector<Reply> replies;
-    replies.reserve(commands.size());
-    bool io_error = false;
-    for (size_t i = 0; i < commands.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) {
-        io_error = true;
-        break;
-      }
-      replies.push_back(Copy(static_cast<redisReply*>(raw)));
-      freeReplyObject(raw);
-    }
-    if (!io_error) return replies;
-    const std::string err = ctx->errstr;
-    lease.MarkBroken();
-    if (retry_stale && lease.reused() && attempt == 0) continue;
-    return Status::Unavailable("redis " + options_.host + ":" + std::to_string(options_.port) +
-                               ": " + err);
+    auto replies = RunOn(lease, commands);
+    if (!replies.ok() && retry_stale && lease.reused() && attempt == 0) continue;
+    return replies;
   }
 }
 
@@ -478,14 +447,11 @@ Result<ResolvedListing> RedisKv::ResolveAndList(uint64_t start,
   return out;
 }
 
-Status RedisKv::Commit(const WriteBatch& batch) {
-  if (batch.empty()) return Status::Ok();
-  std::vector<Command> cmds;
-  cmds.reserve(batch.size() + 2);
-  cmds.push_back({"MULTI"});
-  AppendWriteCommands(batch, options_.prefix, &cmds);
-  cmds.push_back({"EXEC"});
-  KDFS_ASSIGN_OR_RETURN(std::vector<Reply> replies, Run(cmds, /*retry_stale=*/false));
+namespace {
+
+// Checks the replies of MULTI, the queued writes and EXEC. kPreconditionFailed
+// when EXEC returns nil (a WATCHed key changed).
+Status CheckTransaction(const std::vector<Reply>& replies) {
   // A command rejected while queueing makes EXEC fail with EXECABORT and
   // nothing is applied; report the first cause.
   for (size_t i = 0; i + 1 < replies.size(); ++i) {
@@ -493,12 +459,52 @@ Status RedisKv::Commit(const WriteBatch& batch) {
   }
   const Reply& exec = replies.back();
   if (exec.is_error()) return ReplyError(exec, "EXEC");
+  if (exec.is_nil()) {
+    return Status(Code::kPreconditionFailed, "redis EXEC aborted: watched key changed");
+  }
   if (exec.type != REDIS_REPLY_ARRAY) return Unexpected("EXEC");
   for (const auto& r : exec.elements) {
     // Errors at execution time (e.g. WRONGTYPE) do not roll back the rest.
     if (r.is_error()) return Status::Internal("redis EXEC partially failed: " + r.str);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<RedisKv::Command> RedisKv::Transaction(const WriteBatch& batch) const {
+  std::vector<Command> cmds;
+  cmds.reserve(batch.size() + 2);
+  cmds.push_back({"MULTI"});
+  AppendWriteCommands(batch, options_.prefix, &cmds);
+  cmds.push_back({"EXEC"});
+  return cmds;
+}
+
+Status RedisKv::Commit(const WriteBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  KDFS_ASSIGN_OR_RETURN(std::vector<Reply> replies, Run(Transaction(batch), false));
+  return CheckTransaction(replies);
+}
+
+Status RedisKv::CommitIf(std::string_view key, std::string_view field,
+                         const std::optional<std::string>& expected, const WriteBatch& batch) {
+  // Two round trips on one connection: WATCH + HGET, then MULTI..EXEC. If
+  // the key changes in between, or the connection (and so the WATCH) is
+  // lost, EXEC does not apply anything.
+  KDFS_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  KDFS_ASSIGN_OR_RETURN(
+      std::vector<Reply> check,
+      RunOn(lease, {{"WATCH", Key(key)}, {"HGET", Key(key), std::string(field)}}));
+  if (check[0].is_error()) return ReplyError(check[0], "WATCH");
+  if (check[1].is_error()) return ReplyError(check[1], "HGET");
+  if (OptString(check[1]) != expected) {
+    KDFS_RETURN_IF_ERROR(RunOn(lease, {{"UNWATCH"}}).status());
+    return Status(Code::kPreconditionFailed,
+                  "redis: " + std::string(key) + " " + std::string(field) + " is not as expected");
+  }
+  KDFS_ASSIGN_OR_RETURN(std::vector<Reply> replies, RunOn(lease, Transaction(batch)));
+  return CheckTransaction(replies);
 }
 
 }  // namespace kdfs

@@ -5,7 +5,8 @@
 // (EVALSHA, falling back to EVAL after a Redis restart empties the script
 // cache). Commit() sends MULTI, the writes and EXEC in one pipelined round
 // trip; consecutive writes of the same kind to the same key are merged into
-// one command (HSET k f1 v1 f2 v2 ...).
+// one command (HSET k f1 v1 f2 v2 ...). CommitIf() adds one round trip
+// before it (WATCH + HGET of the guard field).
 //
 // Connections: a pool of at most options.max_connections, created on demand,
 // so that readers on many threads and the applier do not queue behind one
@@ -68,6 +69,8 @@ class RedisKv final : public MetaKv {
                                          std::string_view after, size_t limit,
                                          const std::vector<std::string>& fields) override;
   Status Commit(const WriteBatch& batch) override;
+  Status CommitIf(std::string_view key, std::string_view field,
+                  const std::optional<std::string>& expected, const WriteBatch& batch) override;
 
   // One command's arguments.
   using Command = std::vector<std::string>;
@@ -82,6 +85,10 @@ class RedisKv final : public MetaKv {
   // `retry_stale`: on an I/O error on a reused connection, retry once on a
   // fresh one (reads only).
   Result<std::vector<Reply>> Run(const std::vector<Command>& commands, bool retry_stale);
+  // Sends `commands` pipelined on `lease`; marks it broken on an I/O error.
+  Result<std::vector<Reply>> RunOn(Lease& lease, const std::vector<Command>& commands);
+  // MULTI, the writes of `batch` (merged), EXEC.
+  std::vector<Command> Transaction(const WriteBatch& batch) const;
   Result<Reply> RunOne(Command command);
   Result<Reply> RunScript(std::vector<std::string> args);
   std::string Key(std::string_view key) const { return options_.prefix + std::string(key); }

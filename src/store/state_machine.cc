@@ -94,6 +94,7 @@ class StateMachine::Impl {
   Meta meta_;
   bool opened_ = false;
   bool needs_reload_ = false;  // a commit failed: Redis may or may not have it
+  int64_t acked_offset_ = -1;  // highest offset this instance applied
 
   // Published for readers.
   std::atomic<int64_t> applied_{-1};
@@ -168,7 +169,9 @@ Status StateMachine::Impl::Open() {
     WriteBatch b;
     schema::PutInode(root, kRootIno, "", &b);
     WriteMeta(m, &b);
-    KDFS_RETURN_IF_ERROR(kv_->Commit(b));
+    // Guarded: if another process initialised the store meanwhile, keep its.
+    Status c = kv_->CommitIf(schema::kMetaKey, schema::kMetaDigest, std::nullopt, b);
+    if (!c.ok() && c.code() != Code::kPreconditionFailed) return c;
     s = Load();
   }
   if (s.ok()) opened_ = true;
@@ -209,6 +212,13 @@ Result<ApplyOutcome> StateMachine::Impl::Apply(int64_t offset, const LogRecord& 
   if (!opened_) return Status::Internal("state machine is not open");
   if (needs_reload_) KDFS_RETURN_IF_ERROR(Load());
   if (offset <= meta_.applied_offset) return Replayed(offset, record);
+  if (meta_.applied_offset < acked_offset_ && offset > acked_offset_) {
+    // The store lost records this instance had applied: they must be
+    // applied again, in order, before anything newer.
+    return Status::Unavailable("metadata store rolled back to offset " +
+                               std::to_string(meta_.applied_offset) + " from " +
+                               std::to_string(acked_offset_) + ": resume from applied_offset()+1");
+  }
 
   Meta next = meta_;
   next.applied_offset = offset;
@@ -254,11 +264,20 @@ Result<ApplyOutcome> StateMachine::Impl::Apply(int64_t offset, const LogRecord& 
     }
   }
   WriteMeta(next, &batch);
-  if (Status s = kv_->Commit(batch); !s.ok()) {
+  const std::string expected = ToHex(meta_.digest.data(), meta_.digest.size());
+  if (Status s = kv_->CommitIf(schema::kMetaKey, schema::kMetaDigest, expected, batch); !s.ok()) {
     needs_reload_ = true;  // the commit may have happened; re-read before the next record
-    return s;
+    if (s.code() != Code::kPreconditionFailed) return s;
+    // The stored digest is not the one this decision was based on: Redis
+    // lost acknowledged writes (restart from an incomplete AOF) or another
+    // process applies to the same keys. Nothing was written.
+    (void)Load();
+    return Status::Unavailable("metadata store changed underneath (now at offset " +
+                               std::to_string(meta_.applied_offset) +
+                               "): resume from applied_offset()+1");
   }
   meta_ = next;
+  acked_offset_ = std::max(acked_offset_, offset);
   Publish();
   return outcome;
 }

@@ -94,7 +94,11 @@ class StateMachine {
   // ignored (the returned outcome has the remembered status). An op that is
   // invalid against the state at this offset is turned into a rejection here
   // too, deterministically. A non-ok Result means the store failed (e.g. Redis
-  // down) and nothing was applied: retry the same offset later.
+  // down) and nothing was applied: retry later from applied_offset() + 1.
+  // That is normally the same offset; it is lower if the store lost records
+  // it had acknowledged (Redis restarted from an AOF that missed its last
+  // writes), which each commit detects by checking the stored digest. Until
+  // the lost records are applied again, newer offsets are refused.
   // REQUIRES: single caller thread; offset > applied_offset() for effect.
   Result<ApplyOutcome> Apply(int64_t offset, const LogRecord& record);
 

@@ -2,7 +2,6 @@
 // determinism and store failures.
 #include <gtest/gtest.h>
 
-#include <random>
 #include <thread>
 
 #include "common/sha256.h"
@@ -14,56 +13,13 @@ namespace {
 
 using testing::LeaderRec;
 using testing::OpRecord;
+using testing::RandomRecords;
 using testing::RejectRec;
 
 template <typename Backend>
 class StateMachineApplyTest : public testing::StateMachineFixture<Backend> {};
 
 TYPED_TEST_SUITE(StateMachineApplyTest, testing::Backends, testing::BackendNames);
-
-// A deterministic stream of operations over a small namespace, valid and
-// invalid alike.
-std::vector<LogRecord> RandomRecords(uint32_t seed, int n) {
-  std::mt19937 rng(seed);
-  testing::OpMaker m;
-  auto pick = [&](std::initializer_list<const char*> xs) {
-    return std::string(*(xs.begin() + rng() % xs.size()));
-  };
-  auto path = [&] {
-    std::string p;
-    const int depth = 1 + rng() % 3;
-    for (int i = 0; i < depth; ++i)
-      p += "/" + pick({"a", "b", "c", "d\xC3\xA9"});
-    return p;
-  };
-  std::vector<LogRecord> out;
-  for (int i = 0; i < n; ++i) {
-    switch (rng() % 9) {
-      case 0:
-      case 1:
-      case 2:
-        out.push_back(OpRecord(m.Put(path(), pick({"x", "yy", "zzzzz", "x"}), 2)));
-        break;
-      case 3:
-        out.push_back(OpRecord(m.Mkdir(path())));
-        break;
-      case 4:
-        out.push_back(OpRecord(m.Delete(path(), rng() % 2 == 0)));
-        break;
-      case 5:
-      case 6:
-        out.push_back(OpRecord(m.Rename(path(), path())));
-        break;
-      case 7:
-        out.push_back(RejectRec("rej-" + std::to_string(i), Code::kLwwLost, "lost"));
-        break;
-      default:
-        out.push_back(LeaderRec("node-" + std::to_string(rng() % 3), i));
-        break;
-    }
-  }
-  return out;
-}
 
 TYPED_TEST(StateMachineApplyTest, DigestIsRollingSha256OfRecords) {
   auto& sm = *this->sm_;
@@ -278,6 +234,44 @@ TEST_F(StateMachineFailureTest, LostCommitReplyIsNotAppliedTwice) {
   ASSERT_TRUE(sm_.Apply(2, records[2]).ok());
   EXPECT_EQ(sm_.digest(), ref.digest());
   EXPECT_EQ(kv_.Dump(), ref_kv.Dump());  // byte-identical metadata
+}
+
+TEST_F(StateMachineFailureTest, StoreRollbackIsDetectedAndReplayed) {
+  const auto records = RandomRecords(3, 12);
+  MemoryKv ref_kv;
+  StateMachine ref(&ref_kv);
+  ASSERT_TRUE(ref.Open().ok());
+  for (size_t i = 0; i < records.size(); ++i)
+    ASSERT_TRUE(ref.Apply(i, records[i]).ok());
+
+  for (int64_t i = 0; i <= 5; ++i)
+    ASSERT_TRUE(sm_.Apply(i, records[i]).ok());
+  auto snapshot = kv_.TakeSnapshot();
+  for (int64_t i = 6; i <= 8; ++i)
+    ASSERT_TRUE(sm_.Apply(i, records[i]).ok());
+  kv_.Restore(*snapshot);  // the store forgets records 6..8 it had acknowledged
+
+  // The next commit finds another digest than expected: nothing is written.
+  EXPECT_EQ(sm_.Apply(9, records[9]).status().code(), Code::kUnavailable);
+  EXPECT_EQ(sm_.applied_offset(), 5);
+  // Skipping ahead would lose 6..8: refused until they are applied again.
+  EXPECT_EQ(sm_.Apply(9, records[9]).status().code(), Code::kUnavailable);
+  for (int64_t i = sm_.applied_offset() + 1; i < static_cast<int64_t>(records.size()); ++i) {
+    ASSERT_TRUE(sm_.Apply(i, records[i]).ok()) << i;
+  }
+  EXPECT_EQ(sm_.digest(), ref.digest());
+  EXPECT_EQ(kv_.Dump(), ref_kv.Dump());
+}
+
+TEST_F(StateMachineFailureTest, SecondWriterIsFenced) {
+  StateMachine other(&kv_);  // e.g. two nodes configured with one Redis prefix
+  ASSERT_TRUE(other.Open().ok());
+  ASSERT_TRUE(sm_.Apply(0, OpRecord(m_.Put("/mine", "x"))).ok());
+  auto out = other.Apply(0, OpRecord(m_.Put("/theirs", "y")));
+  EXPECT_EQ(out.status().code(), Code::kUnavailable);
+  EXPECT_EQ(sm_.Stat("/theirs").status().code(), Code::kNotFound);
+  EXPECT_EQ(other.applied_offset(), 0);  // it reloaded the store's truth
+  EXPECT_EQ(other.digest(), sm_.digest());
 }
 
 TEST_F(StateMachineFailureTest, RenameWritesAreIndependentOfSubtreeSize) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "store/memory_kv.h"
@@ -121,6 +122,50 @@ inline LogRecord RejectRec(std::string op_id, Code code, std::string message) {
   r.kind = LogRecord::Kind::kReject;
   r.rejection = {std::move(op_id), "n1", code, std::move(message)};
   return r;
+}
+
+// A deterministic stream of operations over a small namespace, valid and
+// invalid alike.
+inline std::vector<LogRecord> RandomRecords(uint32_t seed, int n) {
+  std::mt19937 rng(seed);
+  OpMaker m;
+  auto pick = [&](std::initializer_list<const char*> xs) {
+    return std::string(*(xs.begin() + rng() % xs.size()));
+  };
+  auto path = [&] {
+    std::string p;
+    const int depth = 1 + rng() % 3;
+    for (int i = 0; i < depth; ++i)
+      p += "/" + pick({"a", "b", "c", "d\xC3\xA9"});
+    return p;
+  };
+  std::vector<LogRecord> out;
+  for (int i = 0; i < n; ++i) {
+    switch (rng() % 9) {
+      case 0:
+      case 1:
+      case 2:
+        out.push_back(OpRecord(m.Put(path(), pick({"x", "yy", "zzzzz", "x"}), 2)));
+        break;
+      case 3:
+        out.push_back(OpRecord(m.Mkdir(path())));
+        break;
+      case 4:
+        out.push_back(OpRecord(m.Delete(path(), rng() % 2 == 0)));
+        break;
+      case 5:
+      case 6:
+        out.push_back(OpRecord(m.Rename(path(), path())));
+        break;
+      case 7:
+        out.push_back(RejectRec("rej-" + std::to_string(i), Code::kLwwLost, "lost"));
+        break;
+      default:
+        out.push_back(LeaderRec("node-" + std::to_string(rng() % 3), i));
+        break;
+    }
+  }
+  return out;
 }
 
 // Every entry below `dir`, depth first, one line each:
