@@ -13,6 +13,7 @@ PORT ?= 8080
 NODES ?= 3
 PYTHON ?= python3
 PYTEST_ARGS ?=
+PYTEST_PATHS ?= tests
 CTEST_ARGS ?=
 CLUSTER := scripts/cluster
 TEST_LOGS := $(BUILD)/test-logs
@@ -29,7 +30,8 @@ help:
 	@echo "make down / status    stop the cluster / show every process of it"
 	@echo "make test             install, build (release + ASan/UBSan), run unit and integration tests"
 	@echo "make test-unit        unit tests only (both builds)"
-	@echo "make test-integration integration tests only (real Kafka, Redis, nodes, HAProxy)"
+	@echo "make test-integration the pytest suites only: tests/integration (real Kafka, Redis,"
+	@echo "                      nodes, HAProxy) and tests/deploy; PYTEST_PATHS= picks some"
 	@echo "make build            release build (RelWithDebInfo) into $(BUILD)/"
 	@echo "make build-san        ASan+UBSan build into $(BUILD_SAN)/"
 	@echo "make bench            build and run the benchmarks"
@@ -97,9 +99,9 @@ run-unit:
 	  -j $(JOBS) $(CTEST_ARGS) 2>&1 | tee $(LOG)
 
 run-integration:
-	@echo "== integration tests (tests/integration, node binary $(BUILD)/src/node/kdfs-node)"
+	@echo "== pytest $(PYTEST_PATHS) (integration and deploy tests; node binary $(BUILD)/src/node/kdfs-node)"
 	@KDFS_NODE_BIN=$(abspath $(BUILD))/src/node/kdfs-node KDFS_CLI_BIN=$(abspath $(BUILD))/src/cli/kdfs \
-	  $(PYTHON) -m pytest tests/integration -ra $(PYTEST_ARGS) 2>&1 | tee $(LOG)
+	  $(PYTHON) -m pytest $(PYTEST_PATHS) -ra $(PYTEST_ARGS) 2>&1 | tee $(LOG)
 
 summary:
 	@echo "== summary"
