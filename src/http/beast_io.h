@@ -9,20 +9,20 @@
 
 #include "http/error_body.h"
 #include "http/http_types.h"
+#include "http/timed_socket.h"
 
 namespace kdfs {
 
 class BeastBodyReader final : public BodyReader {
  public:
   using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-  BeastBodyReader(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
-                  Parser& parser)
+  BeastBodyReader(TimedSocket& socket, boost::beast::flat_buffer& buffer, Parser& parser)
       : socket_(socket), buffer_(buffer), parser_(parser) {}
 
   Result<size_t> Read(char* out, size_t n) override;
 
  private:
-  boost::asio::ip::tcp::socket& socket_;
+  TimedSocket& socket_;
   boost::beast::flat_buffer& buffer_;
   Parser& parser_;
   bool continue_sent_ = false;
@@ -30,8 +30,7 @@ class BeastBodyReader final : public BodyReader {
 
 class BeastResponseWriter final : public ResponseWriter {
  public:
-  BeastResponseWriter(boost::asio::ip::tcp::socket& socket, unsigned version, bool keep_alive,
-                      bool head_request)
+  BeastResponseWriter(TimedSocket& socket, unsigned version, bool keep_alive, bool head_request)
       : socket_(socket), version_(version), keep_alive_(keep_alive), head_(head_request) {}
 
   void SetHeader(std::string_view name, std::string_view value) override;
@@ -50,7 +49,7 @@ class BeastResponseWriter final : public ResponseWriter {
   using StreamSerializer = boost::beast::http::response_serializer<boost::beast::http::buffer_body>;
   Status Fail(const boost::beast::error_code& ec);
 
-  boost::asio::ip::tcp::socket& socket_;
+  TimedSocket& socket_;
   unsigned version_;
   bool keep_alive_;
   bool head_;

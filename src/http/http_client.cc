@@ -7,6 +7,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <limits>
+
+#include "http/timed_socket.h"
 
 namespace kdfs {
 
@@ -96,11 +99,6 @@ class HttpClient::Impl {
                                  std::to_string(url_.port) + ": " + ec.message());
     }
     socket_.set_option(tcp::no_delay(true), ec);
-    timeval tv{};
-    tv.tv_sec = timeout_ms_ / 1000;
-    tv.tv_usec = (timeout_ms_ % 1000) * 1000;
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return Status::Ok();
   }
 
@@ -130,7 +128,7 @@ class HttpClient::Impl {
       SetCommon(req, headers);
       req.body() = std::string(whole_body);
       if (!whole_body.empty() || method == "PUT" || method == "POST") req.prepare_payload();
-      http::write(socket_, req, ec);
+      http::write(stream_, req, ec);
       if (ec) return TransportError(ec, "sending request");
     } else {
       KDFS_RETURN_IF_ERROR(
@@ -163,7 +161,7 @@ class HttpClient::Impl {
     req.body().more = true;
     http::request_serializer<http::buffer_body> sr{req};
     beast::error_code ec;
-    http::write_header(socket_, sr, ec);
+    http::write_header(stream_, sr, ec);
     if (ec) return TransportError(ec, "sending request head");
     std::vector<char> buf(256 << 10);
     for (;;) {
@@ -173,7 +171,7 @@ class HttpClient::Impl {
       req.body().data = *n > 0 ? buf.data() : nullptr;
       req.body().size = *n;
       req.body().more = *n > 0;
-      http::write(socket_, sr, ec);
+      http::write(stream_, sr, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) return TransportError(ec, "sending request body");
       if (*n == 0) break;
@@ -184,9 +182,9 @@ class HttpClient::Impl {
   Result<HttpResponse> ReadResponse(bool head_request, const BodySink* sink) {
     beast::error_code ec;
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     parser.skip(head_request);
-    http::read_header(socket_, buffer_, parser, ec);
+    http::read_header(stream_, buffer_, parser, ec);
     if (ec) return TransportError(ec, "reading response");
     HttpResponse out;
     out.status = parser.get().result_int();
@@ -197,7 +195,7 @@ class HttpClient::Impl {
     while (!parser.is_done()) {
       parser.get().body().data = buf.data();
       parser.get().body().size = buf.size();
-      http::read(socket_, buffer_, parser, ec);
+      http::read(stream_, buffer_, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) return TransportError(ec, "reading response body");
       size_t got = buf.size() - parser.get().body().size;
@@ -216,6 +214,7 @@ class HttpClient::Impl {
   const int timeout_ms_;
   asio::io_context io_;
   tcp::socket socket_{io_};
+  TimedSocket stream_{socket_, timeout_ms_};
   beast::flat_buffer buffer_;
 };
 

@@ -95,7 +95,6 @@ class HttpServer::Impl {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
       }
-      SetTimeouts(socket.native_handle());
       bool over_limit = false;
       {
         std::lock_guard lock(mu_);
@@ -113,16 +112,9 @@ class HttpServer::Impl {
     }
   }
 
-  void SetTimeouts(int fd) {
-    timeval tv{};
-    tv.tv_sec = options_.idle_timeout_ms / 1000;
-    tv.tv_usec = (options_.idle_timeout_ms % 1000) * 1000;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  }
-
   void RejectBusy(tcp::socket& socket) {
-    BeastResponseWriter writer(socket, 11, /*keep_alive=*/false, /*head=*/false);
+    TimedSocket stream(socket, 1000);
+    BeastResponseWriter writer(stream, 11, /*keep_alive=*/false, /*head=*/false);
     writer.SetHeader("Retry-After", "1");
     (void)writer.Send(503, ErrorBody(Code::kUnavailable, "too many connections"));
   }
@@ -130,8 +122,9 @@ class HttpServer::Impl {
   void Session(tcp::socket socket) {
     int fd = socket.native_handle();
     beast::flat_buffer buffer;
+    TimedSocket stream(socket, options_.idle_timeout_ms);
     while (!stopping_) {
-      if (!ServeOne(socket, buffer)) break;
+      if (!ServeOne(stream, buffer)) break;
     }
     beast::error_code ec;
     socket.shutdown(tcp::socket::shutdown_send, ec);
@@ -142,7 +135,7 @@ class HttpServer::Impl {
   }
 
   // Serves one request; returns whether the connection may be reused.
-  bool ServeOne(tcp::socket& socket, beast::flat_buffer& buffer) {
+  bool ServeOne(TimedSocket& socket, beast::flat_buffer& buffer) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(options_.max_header_bytes);
     parser.body_limit(options_.max_body_bytes);
@@ -161,7 +154,7 @@ class HttpServer::Impl {
     if (ec) {
       if (ec != http::error::end_of_stream && ec != asio::error::eof &&
           ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
-          ec != asio::error::would_block && ec != asio::error::bad_descriptor) {
+          ec != asio::error::timed_out && ec != asio::error::bad_descriptor) {
         BeastResponseWriter writer(socket, 11, false, false);
         (void)writer.Send(400,
                           ErrorBody(Code::kInvalidArgument, "malformed request: " + ec.message()));
@@ -169,7 +162,7 @@ class HttpServer::Impl {
       return false;
     }
     auto& head = parser.get();
-    HttpRequest request = ToRequest(head, socket);
+    HttpRequest request = ToRequest(head, socket.socket());
     bool keep_alive = head.keep_alive();
     bool is_head = head.method() == http::verb::head;
     BeastBodyReader body(socket, buffer, parser);

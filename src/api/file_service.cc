@@ -1,0 +1,167 @@
+#include "api/file_service.h"
+
+#include <random>
+#include <vector>
+
+#include "common/sha256.h"
+
+namespace kdfs {
+
+namespace {
+
+std::string RandomOpId(const std::string& node) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  return node + "-" + ToHex(reinterpret_cast<const uint8_t*>(&a), 8) +
+         ToHex(reinterpret_cast<const uint8_t*>(&b), 8);
+}
+
+// Reads from `body` until `buf` is full or the body ends.
+Result<size_t> FillBuffer(BodyReader& body, std::vector<char>& buf) {
+  size_t filled = 0;
+  while (filled < buf.size()) {
+    KDFS_ASSIGN_OR_RETURN(size_t n, body.Read(buf.data() + filled, buf.size() - filled));
+    if (n == 0) break;
+    filled += n;
+  }
+  return filled;
+}
+
+}  // namespace
+
+FileService::FileService(FileServiceOptions options, StateMachine* state, ChunkStore* chunks,
+                         Replicator* replicator, HlcClock* hlc)
+    : options_(std::move(options)),
+      state_(state),
+      chunks_(chunks),
+      replicator_(replicator),
+      hlc_(hlc) {}
+
+Operation FileService::NewOperation(OpType type, const Path& path, const std::string& key) {
+  Operation op;
+  op.op_id = key.empty() ? RandomOpId(options_.node_id) : key;
+  op.origin = options_.node_id;
+  op.type = type;
+  op.path = path.str();
+  return op;
+}
+
+Result<ApplyOutcome> FileService::Submit(const Operation& op, Deadline deadline) {
+  // A retried request with a key already applied here returns its outcome.
+  KDFS_ASSIGN_OR_RETURN(auto previous, state_->FindOutcome(op.op_id));
+  if (previous) return *previous;
+  Operation stamped = op;
+  stamped.hlc = hlc_->Now();
+  return replicator_->Propose(stamped, deadline);
+}
+
+Result<ApplyOutcome> FileService::Put(const PutRequest& request, BodyReader& body,
+                                      Deadline deadline) {
+  if (!request.idempotency_key.empty()) {
+    KDFS_ASSIGN_OR_RETURN(auto previous, state_->FindOutcome(request.idempotency_key));
+    if (previous) return *previous;
+  }
+  if (request.path.IsRoot()) return Status(Code::kIsDirectory, "/ is a directory");
+  if (!replicator_->View().kafka_connected) {
+    return Status::Unavailable("Kafka is unreachable; writes are refused, reads still work");
+  }
+  Operation op = NewOperation(OpType::kPut, request.path, request.idempotency_key);
+  op.content_type = request.content_type;
+  op.if_match = request.if_match;
+  op.if_none_match_any = request.if_none_match_any;
+  op.chunk_size = options_.chunk_size;
+
+  auto upload = replicator_->NewChunkUpload(options_.upload_window);
+  Sha256 whole;
+  std::vector<char> buf(options_.chunk_size);
+  for (;;) {
+    KDFS_ASSIGN_OR_RETURN(size_t n, FillBuffer(body, buf));
+    if (n == 0) break;
+    std::string_view piece(buf.data(), n);
+    whole.Update(piece);
+    KDFS_ASSIGN_OR_RETURN(ChunkId id, chunks_->Put(piece));
+    KDFS_RETURN_IF_ERROR(upload->Add(id, piece));
+    op.chunks.push_back(id);
+    op.size += n;
+    if (n < buf.size()) break;
+  }
+  KDFS_RETURN_IF_ERROR(upload->Finish(deadline));
+  op.etag = whole.FinalHex();
+  return Submit(op, deadline);
+}
+
+Result<ApplyOutcome> FileService::Delete(const Path& path, bool recursive, const std::string& key,
+                                         Deadline deadline) {
+  Operation op = NewOperation(OpType::kDelete, path, key);
+  op.recursive = recursive;
+  return Submit(op, deadline);
+}
+
+Result<ApplyOutcome> FileService::Mkdir(const Path& path, const std::string& key,
+                                        Deadline deadline) {
+  return Submit(NewOperation(OpType::kMkdir, path, key), deadline);
+}
+
+Result<ApplyOutcome> FileService::Rename(const Path& from, const Path& to, const std::string& key,
+                                         Deadline deadline) {
+  Operation op = NewOperation(OpType::kRename, from, key);
+  op.to = to.str();
+  return Submit(op, deadline);
+}
+
+Status FileService::WaitConsistent(std::optional<int64_t> min_version, bool strong,
+                                   Deadline deadline) {
+  int64_t target = min_version.value_or(-1);
+  if (strong) {
+    KDFS_ASSIGN_OR_RETURN(int64_t end, replicator_->QueryLogEnd(deadline));
+    target = std::max(target, end);
+  }
+  if (target < 0) return Status::Ok();
+  return replicator_->WaitApplied(target, deadline);
+}
+
+Result<FileInfo> FileService::Stat(const Path& path) const {
+  return state_->Stat(path.str());
+}
+
+Result<ListPage> FileService::List(const Path& path, const std::string& after, size_t limit) const {
+  return state_->List(path.str(), after, limit);
+}
+
+Result<std::string> FileService::LoadChunk(const ChunkId& id, Deadline deadline) {
+  auto data = chunks_->Read(id);
+  if (data.ok()) return data;
+  if (data.status().code() != Code::kNotFound && data.status().code() != Code::kCorruption) {
+    return data.status();
+  }
+  Status fetched = replicator_->FetchChunk(id, deadline);
+  if (!fetched.ok()) {
+    return Status::Unavailable("chunk " + id.Hex() + " is missing here and could not be " +
+                               "fetched from a peer: " + fetched.message());
+  }
+  return chunks_->Read(id);
+}
+
+Status FileService::Read(const FileInfo& file, uint64_t offset, uint64_t length,
+                         const std::function<Status(std::string_view)>& sink, Deadline deadline) {
+  if (length == 0) return Status::Ok();
+  const uint64_t chunk_size = file.chunk_size;
+  if (chunk_size == 0) return Status::Internal("file has no chunk size");
+  uint64_t end = offset + length;
+  for (uint64_t index = offset / chunk_size; index * chunk_size < end; ++index) {
+    if (index >= file.chunks.size()) return Status::Internal("file shorter than its size");
+    KDFS_ASSIGN_OR_RETURN(std::string data, LoadChunk(file.chunks[index], deadline));
+    uint64_t chunk_start = index * chunk_size;
+    uint64_t from = std::max(offset, chunk_start) - chunk_start;
+    uint64_t to = std::min<uint64_t>(end - chunk_start, data.size());
+    if (from > to) return Status::Internal("chunk shorter than expected");
+    KDFS_RETURN_IF_ERROR(sink(std::string_view(data).substr(from, to - from)));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> FileService::ReadChunk(const ChunkId& id) {
+  return chunks_->Read(id);
+}
+
+}  // namespace kdfs
