@@ -37,9 +37,9 @@ struct ReplicatorOptions {
   int64_t log_retention_ms = -1;
   int election_session_timeout_ms = 1500;
   int transaction_timeout_ms = 5000;
-  uint32_t max_record_bytes = 4 << 20;  // chunk size + headroom
+  uint32_t max_record_bytes = 4 << 20;       // chunk size + headroom
   std::map<std::string, std::string> peers;  // id -> base URL, for chunk fetches
-  size_t max_batch = 256;  // proposals per transaction
+  size_t max_batch = 256;                    // proposals per transaction
 };
 
 struct ClusterView {
@@ -47,7 +47,10 @@ struct ClusterView {
   bool is_leader = false;              // this node sequences now
   bool kafka_connected = false;
   int64_t applied_offset = -1;
-  int64_t log_end_offset = -1;  // last known; -1 if unknown
+  // Last known end of the committed log as of the periodic probe, such that
+  // log_end_offset - applied_offset is the lag (0 when caught up, even if
+  // the log ends with a transaction marker); -1 if unknown.
+  int64_t log_end_offset = -1;
 };
 
 // A stream of chunks of one upload being published to <prefix>.chunks.
@@ -80,20 +83,29 @@ class Replicator {
 
   // Produces `op` to <prefix>.proposals and waits until this node has
   // applied the log record carrying op.op_id; returns that record's outcome.
-  // kUnavailable fast when there is no leader or Kafka is unreachable;
-  // kTimeout at the deadline (outcome unknown: a retry with the same op_id
-  // is safe).
+  // An op_id that already has an outcome returns it without a new record.
+  // kUnavailable fast when there is no leader or Kafka is unreachable (the
+  // exact rule: kafka_replicator.h); kTimeout at the deadline (outcome
+  // unknown: a retry with the same op_id is safe). REQUIRES: op.op_id set.
   virtual Result<ApplyOutcome> Propose(const Operation& op,
                                        std::chrono::steady_clock::time_point deadline) = 0;
 
-  // Waits until applied_offset >= version. kTimeout at the deadline.
+  // Waits until every log record at or below `version` is applied (for a
+  // record's own offset: applied_offset >= version). kTimeout at the
+  // deadline.
   virtual Status WaitApplied(int64_t version, std::chrono::steady_clock::time_point deadline) = 0;
-  // Reads the log's end offset from Kafka now (for linearizable reads): the
-  // offset of the last committed record, -1 if the log is empty.
+  // Reads the log's end from Kafka now (for linearizable reads): the last
+  // stable offset minus one, i.e. the last offset of the committed log,
+  // which may be a transaction marker rather than a record; -1 if the log is
+  // empty. WaitApplied(QueryLogEnd()) then waits until this node has applied
+  // everything committed when the query ran.
   virtual Result<int64_t> QueryLogEnd(std::chrono::steady_clock::time_point deadline) = 0;
 
-  // Fetches a chunk this node lacks from <prefix>.chunks or a peer, verifies
-  // and stores it. Used by reads (repair) and by the follower before a put.
+  // Fetches a chunk this node lacks from a peer (GET /internal/chunks/<hex>),
+  // verifies and stores it; ok at once if it is already stored. Used by
+  // reads (repair). (<prefix>.chunks is read continuously by the chunk
+  // consumer; a random read of one chunk from it would mean a scan.)
+  // kNotFound if no peer holds it, kUnavailable if none answered.
   virtual Status FetchChunk(const ChunkId& id, std::chrono::steady_clock::time_point deadline) = 0;
 
   virtual ClusterView View() = 0;

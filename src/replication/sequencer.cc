@@ -1,0 +1,339 @@
+#include "replication/sequencer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "replication/verdict.h"
+
+namespace kdfs {
+
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+constexpr int kMaxAttempts = 5;
+}  // namespace
+
+// One term of leadership: owns the writer, the proposals consumer and the
+// pending set; all on the sequencer thread.
+class Sequencer::Term {
+ public:
+  Term(Sequencer* s, uint64_t term) : s_(s), term_(term) {}
+
+  // Runs the term to its end. Returns true if it ended by a fence or fatal
+  // error (as opposed to deposition or stop).
+  bool Run() {
+    if (!Setup()) return fenced_;
+    while (InTerm()) {
+      auto batch = Collect();
+      if (batch.empty()) continue;
+      if (!Sequence(batch)) break;
+    }
+    return fenced_;
+  }
+
+  ~Term() {
+    s_->leading_.store(false);
+    if (consumer_) consumer_->close();
+  }
+
+ private:
+  bool InTerm() const { return s_->InTerm(term_); }
+  std::function<bool()> KeepGoing() const {
+    return [this] { return InTerm(); };
+  }
+
+  bool Setup() {
+    const SequencerOptions& o = s_->options_;
+    TxnLogWriterOptions wo{
+        o.brokers,         o.node_id, o.names.log, o.names.leader_txn_id, o.transaction_timeout_ms,
+        o.max_record_bytes};
+    auto writer = TxnLogWriter::Create(wo, s_->events_);
+    if (!writer.ok()) {
+      spdlog::error("sequencer: {}", writer.status().ToString());
+      fenced_ = true;
+      return false;
+    }
+    writer_ = std::move(writer).value();
+    const auto started = SteadyClock::now();
+    if (!Check(writer_->Init(KeepGoing()))) return false;
+    // Catch up: every record before the end offset read now was written by
+    // an earlier (now fenced) writer.
+    int64_t end = -1;
+    while (InTerm()) {
+      auto e = writer_->QueryEnd(1000);
+      if (e.ok()) {
+        end = *e;
+        break;
+      }
+    }
+    while (InTerm() &&
+           !s_->follower_->WaitProcessed(end, SteadyClock::now() + std::chrono::milliseconds(100))
+                .ok()) {
+    }
+    if (!InTerm()) return false;
+    const int64_t epoch = s_->state_->leader().epoch + 1;
+    LogRecord rec;
+    rec.kind = LogRecord::Kind::kLeader;
+    rec.leader = LeaderRecord{o.node_id, epoch};
+    if (!CommitWithRetries({{o.node_id, EncodeLogRecord(rec)}}, nullptr, nullptr)) return false;
+    if (!OpenProposals()) return false;
+    s_->epoch_.store(epoch);
+    s_->leading_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(s_->mu_);
+      ++s_->stats_.terms;
+    }
+    spdlog::info("sequencer: node={} leads epoch={} (log end {} applied, {} ms to take over)",
+                 o.node_id, epoch, end,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)
+                     .count());
+    return true;
+  }
+
+  // Maps a writer outcome: true to go on.
+  bool Check(TxnLogWriter::Outcome outcome) {
+    if (outcome == TxnLogWriter::Outcome::kCommitted) return true;
+    if (outcome == TxnLogWriter::Outcome::kFenced) {
+      fenced_ = true;
+      std::lock_guard<std::mutex> lock(s_->mu_);
+      ++s_->stats_.fenced;
+    }
+    return false;
+  }
+
+  bool OpenProposals() {
+    const SequencerOptions& o = s_->options_;
+    const int per_partition = kafka::ClientMessageMax(o.max_record_bytes);
+    auto conf = kafka::NewConf(o.brokers, o.node_id + ".proposals", s_->events_,
+                               {{"group.id", o.names.sequencer_group},
+                                {"isolation.level", "read_committed"},
+                                {"enable.auto.commit", "false"},
+                                {"auto.offset.reset", "earliest"},
+                                {"fetch.wait.max.ms", "100"},
+                                {"max.partition.fetch.bytes", std::to_string(per_partition)}});
+    std::string err;
+    if (conf.ok()) consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
+    if (!consumer_) {
+      spdlog::error("sequencer: proposals consumer: {}",
+                    conf.ok() ? err : conf.status().ToString());
+      fenced_ = true;
+      return false;
+    }
+    // The group's committed offset: where the last committed transaction
+    // of any earlier leader left the proposals.
+    std::unique_ptr<RdKafka::TopicPartition> tp(
+        RdKafka::TopicPartition::create(o.names.proposals, 0, RdKafka::Topic::OFFSET_STORED));
+    std::vector<RdKafka::TopicPartition*> parts{tp.get()};
+    if (consumer_->assign(parts) != RdKafka::ERR_NO_ERROR) {
+      fenced_ = true;
+      return false;
+    }
+    group_.reset(consumer_->groupMetadata());
+    return true;
+  }
+
+  std::vector<std::unique_ptr<RdKafka::Message>> Collect() {
+    std::vector<std::unique_ptr<RdKafka::Message>> batch;
+    std::unique_ptr<RdKafka::Message> first(consumer_->consume(50));
+    if (first->err() != RdKafka::ERR_NO_ERROR) {
+      if (first->err() != RdKafka::ERR__TIMED_OUT) {
+        spdlog::debug("sequencer: proposals: {}", first->errstr());
+      }
+      return batch;
+    }
+    batch.push_back(std::move(first));
+    const auto until = SteadyClock::now() + s_->options_.linger;
+    while (batch.size() < s_->options_.max_batch) {
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(kafka::MillisUntil(until, 1000)));
+      if (m->err() != RdKafka::ERR_NO_ERROR) break;
+      batch.push_back(std::move(m));
+    }
+    return batch;
+  }
+
+  // Builds the records for `batch` against the current state and stages
+  // them in pending_. false on a store error.
+  bool Build(const std::vector<std::unique_ptr<RdKafka::Message>>& batch,
+             std::vector<TxnLogWriter::Record>* out, uint64_t* duplicates) {
+    std::set<std::string> seen;
+    for (const auto& m : batch) {
+      auto op = DecodeOperation(std::string_view(static_cast<const char*>(m->payload()), m->len()));
+      if (!op.ok()) {
+        spdlog::warn("sequencer: undecodable proposal at offset {} dropped: {}", m->offset(),
+                     op.status().ToString());
+        continue;
+      }
+      if (seen.count(op->op_id) || pending_.Contains(op->op_id)) {
+        ++*duplicates;
+        continue;
+      }
+      auto found = s_->state_->FindOutcome(op->op_id);
+      if (!found.ok()) {
+        spdlog::warn("sequencer: store error: {}", found.status().ToString());
+        return false;
+      }
+      if (found->has_value()) {
+        ++*duplicates;
+        continue;
+      }
+      seen.insert(op->op_id);
+      LogRecord rec;
+      rec.kind = LogRecord::Kind::kOp;
+      if (!pending_.Overlaps(*op)) {
+        // A store failure is no verdict: the op goes in unvalidated.
+        Status v = s_->state_->Validate(*op);
+        if (!v.ok() && IsVerdict(v)) {
+          rec.kind = LogRecord::Kind::kReject;
+          rec.rejection = Rejection{op->op_id, op->origin, v.code(), v.message()};
+        }
+      }
+      pending_.Stage(*op);
+      if (rec.kind == LogRecord::Kind::kOp) rec.op = std::move(*op);
+      const std::string& id = rec.kind == LogRecord::Kind::kOp ? rec.op.op_id : rec.rejection.op_id;
+      out->push_back({id, EncodeLogRecord(rec)});
+    }
+    return true;
+  }
+
+  // Appends one batch; false when the term must end.
+  bool Sequence(const std::vector<std::unique_ptr<RdKafka::Message>>& batch) {
+    TxnLogWriter::Offsets offsets{s_->options_.names.proposals, batch.back()->offset() + 1,
+                                  group_.get()};
+    for (int attempt = 0; attempt < kMaxAttempts && InTerm(); ++attempt) {
+      pending_.Release(s_->state_->applied_offset());
+      std::vector<TxnLogWriter::Record> records;
+      uint64_t duplicates = 0;
+      if (!Build(batch, &records, &duplicates)) {
+        pending_.Abort();
+        return false;
+      }
+      int64_t last = -1;
+      const auto outcome = writer_->Commit(records, &offsets, KeepGoing(), &last);
+      if (outcome == TxnLogWriter::Outcome::kCommitted) {
+        // Unknown offsets (reports not served) keep the ops pending all term.
+        if (!records.empty() && last < 0) last = std::numeric_limits<int64_t>::max();
+        pending_.Commit(last);
+        std::lock_guard<std::mutex> lock(s_->mu_);
+        ++s_->stats_.batches;
+        s_->stats_.appended += records.size();
+        s_->stats_.duplicates += duplicates;
+        return true;
+      }
+      pending_.Abort();
+      if (outcome != TxnLogWriter::Outcome::kRetry) {
+        Check(outcome);
+        return false;
+      }
+      {
+        std::lock_guard<std::mutex> lock(s_->mu_);
+        ++s_->stats_.aborted;
+      }
+      s_->WaitWhileInTerm(term_, std::chrono::milliseconds(20 * (attempt + 1)));
+    }
+    // Still failing: end the term; the next one re-reads these proposals
+    // from the committed offset.
+    return false;
+  }
+
+  bool CommitWithRetries(const std::vector<TxnLogWriter::Record>& records,
+                         const TxnLogWriter::Offsets* offsets, int64_t* last) {
+    int64_t ignored = -1;
+    for (int attempt = 0; attempt < kMaxAttempts && InTerm(); ++attempt) {
+      const auto outcome = writer_->Commit(records, offsets, KeepGoing(), last ? last : &ignored);
+      if (outcome == TxnLogWriter::Outcome::kCommitted) return true;
+      if (outcome != TxnLogWriter::Outcome::kRetry) return Check(outcome);
+      s_->WaitWhileInTerm(term_, std::chrono::milliseconds(20 * (attempt + 1)));
+    }
+    return false;
+  }
+
+  Sequencer* const s_;
+  const uint64_t term_;
+  bool fenced_ = false;
+  std::unique_ptr<TxnLogWriter> writer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RdKafka::ConsumerGroupMetadata> group_;
+  PendingOps pending_;
+};
+
+Sequencer::Sequencer(SequencerOptions options, StateMachine* state, LogFollower* follower,
+                     RdKafka::EventCb* events)
+    : options_(std::move(options)), state_(state), follower_(follower), events_(events) {}
+
+Sequencer::~Sequencer() {
+  Stop();
+}
+
+void Sequencer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Sequencer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sequencer::Elect() {
+  std::lock_guard<std::mutex> lock(mu_);
+  candidate_ = true;
+  ++term_;
+  cv_.notify_all();
+}
+
+void Sequencer::Depose() {
+  std::lock_guard<std::mutex> lock(mu_);
+  candidate_ = false;
+  ++term_;
+  cv_.notify_all();
+}
+
+bool Sequencer::InTerm(uint64_t term) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !stop_ && candidate_ && term_ == term;
+}
+
+void Sequencer::WaitWhileInTerm(uint64_t term, std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stop_ || !candidate_ || term_ != term; });
+}
+
+SequencerStats Sequencer::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void Sequencer::Run() {
+  for (;;) {
+    uint64_t term = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || candidate_; });
+      if (stop_) return;
+      term = term_;
+    }
+    bool fenced = false;
+    {
+      Term t(this, term);
+      fenced = t.Run();
+    }
+    if (fenced) {
+      spdlog::warn(
+          "sequencer: node={} fenced or failed; candidacy resumes in {} ms if still "
+          "elected",
+          options_.node_id, options_.fence_backoff.count());
+      WaitWhileInTerm(term, options_.fence_backoff);
+      // Still the same candidacy after the backoff: run a fresh term.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stop_ && candidate_ && term_ == term) ++term_;
+    }
+  }
+}
+
+}  // namespace kdfs

@@ -1,0 +1,113 @@
+#include "replication/topic_admin.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "replication/kafka_util.h"
+
+namespace kdfs {
+
+namespace {
+
+// Owners of librdkafka C objects, released on every path.
+struct NewTopicDeleter {
+  void operator()(rd_kafka_NewTopic_t* t) const { rd_kafka_NewTopic_destroy(t); }
+};
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+};
+struct AdminOptionsDeleter {
+  void operator()(rd_kafka_AdminOptions_t* o) const { rd_kafka_AdminOptions_destroy(o); }
+};
+
+std::string Bytes(int64_t n) {
+  return std::to_string(n);
+}
+
+}  // namespace
+
+std::vector<TopicSpec> KdfsTopicSpecs(const ReplicatorOptions& options) {
+  const auto names = kafka::Names::ForPrefix(options.topic_prefix);
+  const int rf = options.topic_replication;
+  // With three or more replicas an acknowledged write must be on two of them
+  // (acks=all waits for the in-sync set); with fewer there is nothing to ask.
+  const std::string min_isr = rf >= 3 ? "2" : "1";
+  const std::string max_bytes = Bytes(options.max_record_bytes);
+  auto spec = [&](const std::string& name, int partitions) {
+    TopicSpec s;
+    s.name = name;
+    s.partitions = partitions;
+    s.replication = rf;
+    s.configs = {{"min.insync.replicas", min_isr},
+                 {"max.message.bytes", max_bytes},
+                 {"cleanup.policy", "delete"}};
+    return s;
+  };
+  TopicSpec chunks = spec(names.chunks, options.chunk_partitions);
+  chunks.configs["retention.ms"] = Bytes(options.chunk_retention_ms);
+  TopicSpec proposals = spec(names.proposals, 1);
+  // Proposals older than the chunk window could name chunks that are gone.
+  proposals.configs["retention.ms"] = Bytes(options.chunk_retention_ms);
+  TopicSpec log = spec(names.log, 1);
+  log.configs["retention.ms"] = Bytes(options.log_retention_ms);
+  log.configs["retention.bytes"] = "-1";
+  TopicSpec election = spec(names.election, 1);
+  return {chunks, proposals, log, election};
+}
+
+Status EnsureTopics(RdKafka::Handle* handle, const std::vector<TopicSpec>& specs, int timeout_ms) {
+  rd_kafka_t* rk = handle->c_ptr();
+  std::vector<std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>> owned;
+  std::vector<rd_kafka_NewTopic_t*> raw;
+  char errstr[512];
+  for (const auto& s : specs) {
+    rd_kafka_NewTopic_t* t =
+        rd_kafka_NewTopic_new(s.name.c_str(), s.partitions, s.replication, errstr, sizeof errstr);
+    if (t == nullptr) return Status::Internal("topic " + s.name + ": " + errstr);
+    owned.emplace_back(t);
+    raw.push_back(t);
+    for (const auto& [k, v] : s.configs) {
+      if (rd_kafka_NewTopic_set_config(t, k.c_str(), v.c_str()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Status::Internal("topic " + s.name + ": bad config " + k);
+      }
+    }
+  }
+  std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDeleter> opts(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  rd_kafka_AdminOptions_set_request_timeout(opts.get(), timeout_ms, errstr, sizeof errstr);
+  rd_kafka_AdminOptions_set_operation_timeout(opts.get(), timeout_ms, errstr, sizeof errstr);
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(rk));
+  rd_kafka_CreateTopics(rk, raw.data(), raw.size(), opts.get(), queue.get());
+  // The admin request carries its own timeout; leave a margin to receive it.
+  std::unique_ptr<rd_kafka_event_t, EventDeleter> ev(
+      rd_kafka_queue_poll(queue.get(), timeout_ms + 1000));
+  if (!ev) return Status::Timeout("create topics: no answer");
+  if (rd_kafka_event_error(ev.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return kafka::KafkaStatus(
+        static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(ev.get())),
+        std::string("create topics: ") + rd_kafka_event_error_string(ev.get()));
+  }
+  const rd_kafka_CreateTopics_result_t* res = rd_kafka_event_CreateTopics_result(ev.get());
+  if (res == nullptr) return Status::Internal("create topics: unexpected event");
+  size_t n = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(res, &n);
+  for (size_t i = 0; i < n; ++i) {
+    const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+    const char* name = rd_kafka_topic_result_name(results[i]);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::info("created topic {}", name);
+    } else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      const char* msg = rd_kafka_topic_result_error_string(results[i]);
+      return kafka::KafkaStatus(static_cast<RdKafka::ErrorCode>(err),
+                                std::string("create topic ") + name + ": " + (msg ? msg : ""));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace kdfs
