@@ -22,16 +22,17 @@ class Sequencer::Term {
  public:
   Term(Sequencer* s, uint64_t term) : s_(s), term_(term) {}
 
-  // Runs the term to its end. Returns true if it ended by a fence or fatal
-  // error (as opposed to deposition or stop).
+  // Runs the term to its end. Returns true if it ended by a fence, a fatal
+  // Kafka error or a store error (as opposed to deposition or stop): the
+  // caller then backs off before another term.
   bool Run() {
-    if (!Setup()) return fenced_;
+    if (!Setup()) return failed_;
     while (InTerm()) {
       auto batch = Collect();
       if (batch.empty()) continue;
       if (!Sequence(batch)) break;
     }
-    return fenced_;
+    return failed_;
   }
 
   ~Term() {
@@ -53,7 +54,7 @@ class Sequencer::Term {
     auto writer = TxnLogWriter::Create(wo, s_->events_);
     if (!writer.ok()) {
       spdlog::error("sequencer: {}", writer.status().ToString());
-      fenced_ = true;
+      failed_ = true;
       return false;
     }
     writer_ = std::move(writer).value();
@@ -97,7 +98,7 @@ class Sequencer::Term {
   bool Check(TxnLogWriter::Outcome outcome) {
     if (outcome == TxnLogWriter::Outcome::kCommitted) return true;
     if (outcome == TxnLogWriter::Outcome::kFenced) {
-      fenced_ = true;
+      failed_ = true;
       std::lock_guard<std::mutex> lock(s_->mu_);
       ++s_->stats_.fenced;
     }
@@ -119,7 +120,7 @@ class Sequencer::Term {
     if (!consumer_) {
       spdlog::error("sequencer: proposals consumer: {}",
                     conf.ok() ? err : conf.status().ToString());
-      fenced_ = true;
+      failed_ = true;
       return false;
     }
     // The group's committed offset: where the last committed transaction
@@ -128,7 +129,7 @@ class Sequencer::Term {
         RdKafka::TopicPartition::create(o.names.proposals, 0, RdKafka::Topic::OFFSET_STORED));
     std::vector<RdKafka::TopicPartition*> parts{tp.get()};
     if (consumer_->assign(parts) != RdKafka::ERR_NO_ERROR) {
-      fenced_ = true;
+      failed_ = true;
       return false;
     }
     group_.reset(consumer_->groupMetadata());
@@ -207,7 +208,9 @@ class Sequencer::Term {
       std::vector<TxnLogWriter::Record> records;
       uint64_t duplicates = 0;
       if (!Build(batch, &records, &duplicates)) {
+        // The store failed: end the term and back off like after a fence.
         pending_.Abort();
+        failed_ = true;
         return false;
       }
       int64_t last = -1;
@@ -252,7 +255,7 @@ class Sequencer::Term {
 
   Sequencer* const s_;
   const uint64_t term_;
-  bool fenced_ = false;
+  bool failed_ = false;  // see Run()
   std::unique_ptr<TxnLogWriter> writer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::ConsumerGroupMetadata> group_;
@@ -318,12 +321,12 @@ void Sequencer::Run() {
       if (stop_) return;
       term = term_;
     }
-    bool fenced = false;
+    bool failed = false;
     {
       Term t(this, term);
-      fenced = t.Run();
+      failed = t.Run();
     }
-    if (fenced) {
+    if (failed) {
       spdlog::warn(
           "sequencer: node={} fenced or failed; candidacy resumes in {} ms if still "
           "elected",

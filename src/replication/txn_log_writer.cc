@@ -65,7 +65,9 @@ TxnLogWriter::~TxnLogWriter() {
 
 TxnLogWriter::Outcome TxnLogWriter::Init(const std::function<bool()>& keep_going) {
   while (keep_going()) {
-    RdKafka::Error* error = producer_->init_transactions(options_.transaction_timeout_ms);
+    // Short calls (a timeout is retriable) so that a deposition is noticed.
+    RdKafka::Error* error =
+        producer_->init_transactions(std::min(options_.transaction_timeout_ms, 1000));
     if (error == nullptr) return Outcome::kCommitted;
     std::unique_ptr<RdKafka::Error> owned(error);
     last_error_ = kafka::KafkaStatus(owned->code(), "init_transactions: " + owned->str());
