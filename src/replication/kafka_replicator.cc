@@ -188,9 +188,16 @@ Result<ApplyOutcome> KafkaReplicator::Propose(const Operation& op,
 
   auto earlier = state_->FindOutcome(op.op_id);
   if (earlier.ok() && earlier->has_value()) return **earlier;
+  const std::string encoded = EncodeOperation(op);
+  if (encoded.size() > options_.max_record_bytes) {
+    // Its log record would not fit either (e.g. a put naming too many chunks).
+    return Status(Code::kPayloadTooLarge,
+                  "operation of " + std::to_string(encoded.size()) + " bytes exceeds the " +
+                      std::to_string(options_.max_record_bytes) + "-byte record limit");
+  }
   KDFS_RETURN_IF_ERROR(ProposeGate());
   Status produced = proposal_producer_->Produce(
-      names_.proposals, 0, op.op_id, EncodeOperation(op),
+      names_.proposals, 0, op.op_id, encoded,
       [ticket](const Status& s, int64_t) {
         if (!s.ok()) ticket->FailDelivery(s);
       },

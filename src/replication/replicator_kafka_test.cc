@@ -208,6 +208,57 @@ TEST(ReplicatorKafkaTest, FollowerRetriesTheSameRecordWhileItsStoreFails) {
   ExpectConverged(a, b);
 }
 
+// A put naming `n` chunks (of 1 byte each: only the record's size matters).
+Operation ManyChunkPut(TestNode& n, const std::string& path, int chunks) {
+  Operation op = n.Op(OpType::kPut, path);
+  op.chunk_size = 1;
+  op.size = chunks;
+  for (int i = 0; i < chunks; ++i)
+    op.chunks.push_back(ChunkId::Of(std::to_string(i)));
+  op.etag = ChunkId::Of(path).Hex();
+  return op;
+}
+
+TEST(ReplicatorKafkaTest, OversizedOperationsAreRefusedAndNeverWedgeTheLog) {
+  KDFS_REQUIRE_KAFKA();
+  const std::string prefix = testing::UniquePrefix("oversize");
+  auto small = [](ReplicatorOptions& o) { o.max_record_bytes = 64 << 10; };
+  TestNode a("n1", prefix, small), b("n2", prefix, small);
+  ASSERT_TRUE(a.repl->Start().ok());
+  ASSERT_TRUE(b.repl->Start().ok());
+  ASSERT_NE(testing::WaitForLeader({&a, &b}), nullptr);
+
+  // Refused by the origin before anything is produced.
+  auto huge = b.repl->Propose(ManyChunkPut(b, "/huge", 2000), In(10s));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().code(), Code::kPayloadTooLarge);
+
+  // One that slipped past an origin (here produced raw, just under the
+  // topic's limit but over the record limit) is rejected by the sequencer,
+  // and the log keeps moving.
+  Operation slipped = ManyChunkPut(b, "/slipped", 1200);
+  const std::string json = EncodeOperation(slipped);
+  ASSERT_GT(json.size(), 64u << 10);
+  {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    conf->set("bootstrap.servers", testing::TestBrokers(), err);
+    conf->set("message.max.bytes", std::to_string(1 << 20), err);
+    std::unique_ptr<RdKafka::Producer> raw(RdKafka::Producer::create(conf.get(), err));
+    ASSERT_EQ(raw->produce(prefix + ".proposals", 0, RdKafka::Producer::RK_MSG_COPY,
+                           const_cast<char*>(json.data()), json.size(), nullptr, 0, 0, nullptr),
+              RdKafka::ERR_NO_ERROR);
+    ASSERT_EQ(raw->flush(10000), RdKafka::ERR_NO_ERROR);
+  }
+  auto next = b.repl->Propose(b.Op(OpType::kMkdir, "/next"), In(30s));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->status.ok());
+  auto outcome = b.state.FindOutcome(slipped.op_id);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_TRUE(outcome->has_value());
+  EXPECT_EQ((*outcome)->status.code(), Code::kPayloadTooLarge);
+}
+
 TEST(ReplicatorKafkaTest, ProposeFailsFastWithoutKafka) {
   // No broker needed: nothing listens on port 1.
   const std::string prefix = testing::UniquePrefix("nokafka");

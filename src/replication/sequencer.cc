@@ -192,9 +192,19 @@ class Sequencer::Term {
         }
       }
       pending_.Stage(*op);
+      const std::string id = op->op_id;
       if (rec.kind == LogRecord::Kind::kOp) rec.op = std::move(*op);
-      const std::string& id = rec.kind == LogRecord::Kind::kOp ? rec.op.op_id : rec.rejection.op_id;
-      out->push_back({id, EncodeLogRecord(rec)});
+      std::string value = EncodeLogRecord(rec);
+      if (value.size() > s_->options_.max_record_bytes) {
+        // Never let one oversized proposal wedge the log: reject it.
+        LogRecord reject;
+        reject.kind = LogRecord::Kind::kReject;
+        reject.rejection =
+            Rejection{id, rec.kind == LogRecord::Kind::kOp ? rec.op.origin : rec.rejection.origin,
+                      Code::kPayloadTooLarge, "operation too large for one log record"};
+        value = EncodeLogRecord(reject);
+      }
+      out->push_back({id, std::move(value)});
     }
     return true;
   }

@@ -37,7 +37,9 @@ std::vector<TopicSpec> KdfsTopicSpecs(const ReplicatorOptions& options) {
   // With three or more replicas an acknowledged write must be on two of them
   // (acks=all waits for the in-sync set); with fewer there is nothing to ask.
   const std::string min_isr = rf >= 3 ? "2" : "1";
-  const std::string max_bytes = Bytes(options.max_record_bytes);
+  // As large as the clients' message.max.bytes, so that any batch a
+  // producer builds is accepted.
+  const std::string max_bytes = Bytes(kafka::ClientMessageMax(options.max_record_bytes));
   auto spec = [&](const std::string& name, int partitions) {
     TopicSpec s;
     s.name = name;
