@@ -134,6 +134,7 @@ void KafkaReplicator::Shutdown(bool leave) {
   const bool was_running = running_.exchange(false);
   if (!was_running) return;
   // Leadership first: the others can take over while we finish.
+  if (!leave) sequencer_->Abandon();
   election_->Stop(leave);
   sequencer_->Stop();
   chunk_producer_->Close(leave ? 5000 : 0);

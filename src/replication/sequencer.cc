@@ -58,6 +58,7 @@ class Sequencer::Term {
       return false;
     }
     writer_ = std::move(writer).value();
+    writer_->SetAbandonFlag(&s_->abandon_);
     const auto started = SteadyClock::now();
     if (!Check(writer_->Init(KeepGoing()))) return false;
     // Catch up: every record before the end offset read now was written by

@@ -76,7 +76,11 @@ class Sequencer {
   ~Sequencer();  // Stop()
 
   void Start();
+  // Ends any term and joins the thread.
   void Stop();
+  // From now on an ending term leaves its open transaction open, as a crash
+  // would (for failover tests). Call before Stop.
+  void Abandon() { abandon_.store(true); }
 
   void Elect();   // this node now holds the election partition
   void Depose();  // it no longer does
@@ -106,6 +110,7 @@ class Sequencer {
   SequencerStats stats_;    // guarded by mu_
 
   std::atomic<bool> leading_{false};
+  std::atomic<bool> abandon_{false};
   std::atomic<int64_t> epoch_{0};
   std::thread thread_;
 };

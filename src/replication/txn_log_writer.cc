@@ -57,7 +57,7 @@ Result<std::unique_ptr<TxnLogWriter>> TxnLogWriter::Create(const TxnLogWriterOpt
 }
 
 TxnLogWriter::~TxnLogWriter() {
-  if (producer_ && in_transaction_) {
+  if (producer_ && in_transaction_ && !(abandon_ && abandon_->load())) {
     // Best effort: a new leader's init_transactions aborts it anyway.
     delete producer_->abort_transaction(1000);
   }
@@ -91,6 +91,10 @@ Result<int64_t> TxnLogWriter::QueryEnd(int timeout_ms) {
 
 TxnLogWriter::Outcome TxnLogWriter::Abort(Outcome then) {
   if (!in_transaction_) return then;
+  if (abandon_ && abandon_->load()) {
+    in_transaction_ = false;
+    return then;
+  }
   for (int attempt = 0; attempt < 5; ++attempt) {
     RdKafka::Error* error = producer_->abort_transaction(options_.transaction_timeout_ms);
     if (error == nullptr) {

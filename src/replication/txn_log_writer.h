@@ -15,6 +15,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -73,6 +74,12 @@ class TxnLogWriter {
   // The reason for the last outcome other than kCommitted.
   const Status& last_error() const { return last_error_; }
 
+  // While *flag is true, an open transaction is left as it is (neither
+  // aborted nor committed) when the writer gives up or is destroyed, as
+  // when the process crashes. For failover tests. REQUIRES: flag outlives
+  // this writer.
+  void SetAbandonFlag(const std::atomic<bool>* flag) { abandon_ = flag; }
+
  private:
   class Acks;
   TxnLogWriter() = default;
@@ -83,6 +90,7 @@ class TxnLogWriter {
   std::unique_ptr<Acks> acks_;
   std::unique_ptr<RdKafka::Producer> producer_;
   bool in_transaction_ = false;
+  const std::atomic<bool>* abandon_ = nullptr;
   Status last_error_;
 };
 
