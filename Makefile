@@ -73,8 +73,8 @@ test: deps build build-san
 	@rc=0; mkdir -p $(TEST_LOGS); \
 	$(MAKE) --no-print-directory run-unit B=$(BUILD_SAN) LOG=$(TEST_LOGS)/unit-san.log || rc=1; \
 	$(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1; \
-	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/integration.log || rc=1; \
-	$(MAKE) --no-print-directory summary LOGS="unit-san unit integration"; \
+	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/pytest.log || rc=1; \
+	$(MAKE) --no-print-directory summary LOGS="unit-san unit pytest"; \
 	exit $$rc
 
 test-unit: deps build build-san
@@ -86,8 +86,8 @@ test-unit: deps build build-san
 
 test-integration: deps build
 	@mkdir -p $(TEST_LOGS); rc=0; \
-	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/integration.log || rc=1; \
-	$(MAKE) --no-print-directory summary LOGS="integration"; \
+	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/pytest.log || rc=1; \
+	$(MAKE) --no-print-directory summary LOGS="pytest"; \
 	exit $$rc
 
 # Internal: one suite, its output both on the terminal and in $(LOG).
@@ -101,13 +101,13 @@ run-unit:
 run-integration:
 	@echo "== pytest $(PYTEST_PATHS) (integration and deploy tests; node binary $(BUILD)/src/node/kdfs-node)"
 	@KDFS_NODE_BIN=$(abspath $(BUILD))/src/node/kdfs-node KDFS_CLI_BIN=$(abspath $(BUILD))/src/cli/kdfs \
-	  $(PYTHON) -m pytest $(PYTEST_PATHS) -ra $(PYTEST_ARGS) 2>&1 | tee $(LOG)
+	  $(PYTHON) -m pytest $(PYTEST_PATHS) -ra --durations=10 $(PYTEST_ARGS) 2>&1 | tee $(LOG)
 
 summary:
 	@echo "== summary"
 	@for l in $(LOGS); do \
 	  f=$(TEST_LOGS)/$$l.log; \
-	  line=$$(grep -E 'tests passed|No tests were found|[0-9]+ (passed|failed|error)|no tests ran' $$f \
+	  line=$$(grep -E 'tests passed|No tests were found|[0-9]+ (passed|failed|errors?|deselected|skipped)|no tests ran' $$f \
 	    | tail -1 | sed -E 's/^=+ //; s/ =+$$//'); \
 	  printf '%-12s %s\n' "$$l:" "$${line:-no summary line (see $$f)}"; \
 	done
