@@ -42,21 +42,31 @@ help:
 deps:
 	@scripts/install-deps
 
-$(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+RELEASE_FLAGS := $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKDFS_SANITIZE=OFF \
+  -DKDFS_BUILD_TESTS=ON -DKDFS_BUILD_BENCH=ON
+SAN_FLAGS := $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DKDFS_SANITIZE=ON \
+  -DKDFS_BUILD_TESTS=ON -DKDFS_BUILD_BENCH=OFF
 
-$(BUILD_SAN)/build.ninja:
-	cmake -S . -B $(BUILD_SAN) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
-	  -DKDFS_SANITIZE=ON -DKDFS_BUILD_BENCH=OFF
+# configure(dir, flags): runs cmake when dir is not configured, or was configured
+# with other flags (by hand, say); otherwise ninja's own re-run checks suffice.
+define configure
+	@if [ ! -f $(1)/build.ninja ] || [ "$$(cat $(1)/.kdfs-cmake-flags 2>/dev/null)" != "$(strip $(2))" ]; then \
+	  echo "cmake -S . -B $(1) $(strip $(2))"; \
+	  cmake -S . -B $(1) $(2) && echo "$(strip $(2))" > $(1)/.kdfs-cmake-flags; \
+	fi
+endef
 
-build: deps $(BUILD)/build.ninja
+build: deps
+	$(call configure,$(BUILD),$(RELEASE_FLAGS))
 	cmake --build $(BUILD) -j $(JOBS)
 
-build-san: deps $(BUILD_SAN)/build.ninja
+build-san: deps
+	$(call configure,$(BUILD_SAN),$(SAN_FLAGS))
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
 # Only the programs: the cluster needs nothing else.
-up: deps $(BUILD)/build.ninja
+up: deps
+	$(call configure,$(BUILD),$(RELEASE_FLAGS))
 	cmake --build $(BUILD) -j $(JOBS) --target kdfs-node kdfs
 	@$(CLUSTER) up --dir $(DIR) --port $(PORT) --nodes $(NODES) \
 	  --node-bin $(BUILD)/src/node/kdfs-node
