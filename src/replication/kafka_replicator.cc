@@ -84,7 +84,9 @@ KafkaReplicator::KafkaReplicator(const ReplicatorOptions& options, StateMachine*
   so.max_batch = options_.max_batch;
   so.max_record_bytes = options_.max_record_bytes;
   so.fence_backoff = std::chrono::milliseconds(options_.election_session_timeout_ms);
-  sequencer_ = std::make_unique<Sequencer>(so, state_, follower_.get(), &health_);
+  sequencer_ = std::make_unique<Sequencer>(
+      so, state_, follower_.get(), &health_,
+      [this](SteadyClock::time_point deadline) { return monitor_->QueryLogEnd(deadline); });
 
   Election::Callbacks cb;
   cb.elected = [this] { sequencer_->Elect(); };

@@ -96,6 +96,10 @@ std::unique_ptr<RdKafka::KafkaConsumer> LogFollower::Connect() {
        // longer holds means this node needs a snapshot, never a silent jump.
        {"auto.offset.reset", "error"},
        {"fetch.error.backoff.ms", "50"},
+       // A commit marker does not always wake a read_committed long poll
+       // at once (seen on a fresh partition: the full 500 ms default), and a
+       // new leader's catch-up waits on this consumer: cap the wait.
+       {"fetch.wait.max.ms", "50"},
        {"max.partition.fetch.bytes", std::to_string(per_partition)},
        {"fetch.max.bytes", std::to_string(std::max(per_partition, 50 << 20))},
        {"receive.message.max.bytes", std::to_string(std::max(per_partition, 50 << 20) + 4096)}});

@@ -22,17 +22,25 @@ class Sequencer::Term {
  public:
   Term(Sequencer* s, uint64_t term) : s_(s), term_(term) {}
 
-  // Runs the term to its end. Returns true if it ended by a fence, a fatal
-  // Kafka error or a store error (as opposed to deposition or stop): the
-  // caller then backs off before another term.
-  bool Run() {
-    if (!Setup()) return failed_;
-    while (InTerm()) {
-      auto batch = Collect();
-      if (batch.empty()) continue;
-      if (!Sequence(batch)) break;
+  enum class End {
+    kDeposed,   // deposition or stop
+    kFailed,    // fence, fatal Kafka error or store error: back off first
+    kRetryNow,  // a writer kept from an earlier term turned out fenced
+  };
+
+  // Runs the term to its end.
+  End Run() {
+    if (Setup()) {
+      while (InTerm()) {
+        auto batch = Collect();
+        if (batch.empty()) continue;
+        if (!Sequence(batch)) break;
+      }
     }
-    return failed_;
+    if (!failed_) return End::kDeposed;
+    // A failed writer is never used again.
+    s_->writer_.reset();
+    return reused_writer_ && !leading_once_ ? End::kRetryNow : End::kFailed;
   }
 
   ~Term() {
@@ -48,24 +56,41 @@ class Sequencer::Term {
 
   bool Setup() {
     const SequencerOptions& o = s_->options_;
-    TxnLogWriterOptions wo{
-        o.brokers,         o.node_id, o.names.log, o.names.leader_txn_id, o.transaction_timeout_ms,
-        o.max_record_bytes};
-    auto writer = TxnLogWriter::Create(wo, s_->events_);
-    if (!writer.ok()) {
-      spdlog::error("sequencer: {}", writer.status().ToString());
-      failed_ = true;
-      return false;
-    }
-    writer_ = std::move(writer).value();
-    writer_->SetAbandonFlag(&s_->abandon_);
     const auto started = SteadyClock::now();
-    if (!Check(writer_->Init(KeepGoing()))) return false;
-    // Catch up: every record before the end offset read now was written by
-    // an earlier (now fenced) writer.
+    if (s_->writer_) {
+      // Kept from this node's previous term (a rebalance that handed the
+      // partition straight back): no init_transactions, which would make
+      // the coordinator finish that term's transaction first and cost
+      // librdkafka's fixed 500 ms retry. Still safe: if anyone called
+      // init_transactions since, this writer is fenced and its first
+      // transaction below fails; then a fresh writer fences them in turn.
+      reused_writer_ = true;
+    } else {
+      TxnLogWriterOptions wo{o.brokers,
+                             o.node_id,
+                             o.names.log,
+                             o.names.leader_txn_id,
+                             o.transaction_timeout_ms,
+                             o.max_record_bytes};
+      auto writer = TxnLogWriter::Create(wo, s_->events_);
+      if (!writer.ok()) {
+        spdlog::error("sequencer: {}", writer.status().ToString());
+        failed_ = true;
+        return false;
+      }
+      s_->writer_ = std::move(writer).value();
+      s_->writer_->SetAbandonFlag(&s_->abandon_);
+      if (!Check(s_->writer_->Init(KeepGoing()))) return false;
+    }
+    // Every earlier writer is fenced now: the proposals' committed offset is
+    // final. Start fetching them while catching up.
+    if (!OpenProposals()) return false;
+    // Catch up to the last stable offset (read_committed): everything
+    // committed by earlier leaders. (After a fresh init nothing is open, so
+    // that is the end of the log.)
     int64_t end = -1;
     while (InTerm()) {
-      auto e = writer_->QueryEnd(1000);
+      auto e = s_->log_end_(SteadyClock::now() + std::chrono::seconds(1));
       if (e.ok()) {
         end = *e;
         break;
@@ -81,17 +106,18 @@ class Sequencer::Term {
     rec.kind = LogRecord::Kind::kLeader;
     rec.leader = LeaderRecord{o.node_id, epoch};
     if (!CommitWithRetries({{o.node_id, EncodeLogRecord(rec)}}, nullptr, nullptr)) return false;
-    if (!OpenProposals()) return false;
+    leading_once_ = true;
     s_->epoch_.store(epoch);
     s_->leading_.store(true);
     {
       std::lock_guard<std::mutex> lock(s_->mu_);
       ++s_->stats_.terms;
     }
-    spdlog::info("sequencer: node={} leads epoch={} (log end {} applied, {} ms to take over)",
-                 o.node_id, epoch, end,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)
-                     .count());
+    spdlog::info(
+        "sequencer: node={} leads epoch={} (log end {} applied, {} ms to take over{})", o.node_id,
+        epoch, end,
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count(),
+        reused_writer_ ? ", writer kept" : "");
     return true;
   }
 
@@ -225,7 +251,7 @@ class Sequencer::Term {
         return false;
       }
       int64_t last = -1;
-      const auto outcome = writer_->Commit(records, &offsets, KeepGoing(), &last);
+      const auto outcome = s_->writer_->Commit(records, &offsets, KeepGoing(), &last);
       if (outcome == TxnLogWriter::Outcome::kCommitted) {
         // Unknown offsets (reports not served) keep the ops pending all term.
         if (!records.empty() && last < 0) last = std::numeric_limits<int64_t>::max();
@@ -249,6 +275,7 @@ class Sequencer::Term {
     }
     // Still failing: end the term; the next one re-reads these proposals
     // from the committed offset.
+    if (InTerm()) failed_ = true;
     return false;
   }
 
@@ -256,26 +283,33 @@ class Sequencer::Term {
                          const TxnLogWriter::Offsets* offsets, int64_t* last) {
     int64_t ignored = -1;
     for (int attempt = 0; attempt < kMaxAttempts && InTerm(); ++attempt) {
-      const auto outcome = writer_->Commit(records, offsets, KeepGoing(), last ? last : &ignored);
+      const auto outcome =
+          s_->writer_->Commit(records, offsets, KeepGoing(), last ? last : &ignored);
       if (outcome == TxnLogWriter::Outcome::kCommitted) return true;
       if (outcome != TxnLogWriter::Outcome::kRetry) return Check(outcome);
       s_->WaitWhileInTerm(term_, std::chrono::milliseconds(20 * (attempt + 1)));
     }
+    if (InTerm()) failed_ = true;  // retries exhausted
     return false;
   }
 
   Sequencer* const s_;
   const uint64_t term_;
   bool failed_ = false;  // see Run()
-  std::unique_ptr<TxnLogWriter> writer_;
+  bool reused_writer_ = false;
+  bool leading_once_ = false;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::ConsumerGroupMetadata> group_;
   PendingOps pending_;
 };
 
 Sequencer::Sequencer(SequencerOptions options, StateMachine* state, LogFollower* follower,
-                     RdKafka::EventCb* events)
-    : options_(std::move(options)), state_(state), follower_(follower), events_(events) {}
+                     RdKafka::EventCb* events, LogEndQuery log_end)
+    : options_(std::move(options)),
+      state_(state),
+      follower_(follower),
+      events_(events),
+      log_end_(std::move(log_end)) {}
 
 Sequencer::~Sequencer() {
   Stop();
@@ -332,12 +366,17 @@ void Sequencer::Run() {
       if (stop_) return;
       term = term_;
     }
-    bool failed = false;
+    Term::End end;
     {
       Term t(this, term);
-      failed = t.Run();
+      end = t.Run();
     }
-    if (failed) {
+    if (end == Term::End::kRetryNow) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stop_ && candidate_ && term_ == term) ++term_;
+      continue;
+    }
+    if (end == Term::End::kFailed) {
       spdlog::warn(
           "sequencer: node={} fenced or failed; candidacy resumes in {} ms if still "
           "elected",
@@ -348,6 +387,7 @@ void Sequencer::Run() {
       if (!stop_ && candidate_ && term_ == term) ++term_;
     }
   }
+  writer_.reset();
 }
 
 }  // namespace kdfs

@@ -4,10 +4,12 @@
 // A term, once elected:
 //  1. A new TxnLogWriter calls init_transactions() with the shared
 //     transactional.id: every earlier leader is fenced, its open transaction
-//     aborted.
-//  2. It reads the log's end offset and waits until the local follower has
-//     applied everything below it: the state is then complete, so the
-//     epoch and the duplicate checks below are exact.
+//     aborted. (A writer this node kept from its own previous term is reused
+//     without init; if anyone initialised since, it is fenced, its first
+//     transaction fails, and a fresh writer is initialised at once.)
+//  2. It reads the log's last stable offset and waits until the local
+//     follower has applied everything below it: the state is then complete,
+//     so the epoch and the duplicate checks below are exact.
 //  3. It appends leader{node, epoch = previous epoch + 1} in a transaction.
 //  4. It sequences: consumes <prefix>.proposals (read_committed, partition 0
 //     assigned at the sequencer group's committed offset), batches up to
@@ -34,6 +36,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,6 +50,11 @@
 #include "store/state_machine.h"
 
 namespace kdfs {
+
+// Reads the log's last stable offset now (a read_committed watermark query
+// on a long-lived client, so that a new term does not wait for a new
+// client's first metadata).
+using LogEndQuery = std::function<Result<int64_t>(std::chrono::steady_clock::time_point deadline)>;
 
 struct SequencerOptions {
   std::string brokers;
@@ -72,7 +80,7 @@ class Sequencer {
  public:
   // REQUIRES: every pointer outlives this object.
   Sequencer(SequencerOptions options, StateMachine* state, LogFollower* follower,
-            RdKafka::EventCb* events);
+            RdKafka::EventCb* events, LogEndQuery log_end);
   ~Sequencer();  // Stop()
 
   void Start();
@@ -101,6 +109,7 @@ class Sequencer {
   StateMachine* const state_;
   LogFollower* const follower_;
   RdKafka::EventCb* const events_;
+  const LogEndQuery log_end_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -109,6 +118,9 @@ class Sequencer {
   uint64_t term_ = 0;       // guarded by mu_; bumped by every Elect/Depose
   SequencerStats stats_;    // guarded by mu_
 
+  // The transactional writer, kept across terms unless it failed. Only the
+  // sequencer thread touches it.
+  std::unique_ptr<TxnLogWriter> writer_;
   std::atomic<bool> leading_{false};
   std::atomic<bool> abandon_{false};
   std::atomic<int64_t> epoch_{0};

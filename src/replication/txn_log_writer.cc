@@ -68,7 +68,10 @@ TxnLogWriter::Outcome TxnLogWriter::Init(const std::function<bool()>& keep_going
     // Short calls (a timeout is retriable) so that a deposition is noticed.
     RdKafka::Error* error =
         producer_->init_transactions(std::min(options_.transaction_timeout_ms, 1000));
-    if (error == nullptr) return Outcome::kCommitted;
+    if (error == nullptr) {
+      WarmUp();
+      return Outcome::kCommitted;
+    }
     std::unique_ptr<RdKafka::Error> owned(error);
     last_error_ = kafka::KafkaStatus(owned->code(), "init_transactions: " + owned->str());
     if (!owned->is_retriable()) {
@@ -81,12 +84,12 @@ TxnLogWriter::Outcome TxnLogWriter::Init(const std::function<bool()>& keep_going
   return Outcome::kStopped;
 }
 
-Result<int64_t> TxnLogWriter::QueryEnd(int timeout_ms) {
+void TxnLogWriter::WarmUp() {
+  // Learn the log partition's leader now: otherwise the first produce waits
+  // for librdkafka's metadata refresh (about a second), which would delay
+  // every takeover's leader record by as much.
   int64_t low = 0, high = 0;
-  const RdKafka::ErrorCode rc =
-      producer_->query_watermark_offsets(options_.topic, 0, &low, &high, timeout_ms);
-  if (rc != RdKafka::ERR_NO_ERROR) return kafka::KafkaStatus(rc, "query log end");
-  return high;
+  (void)producer_->query_watermark_offsets(options_.topic, 0, &low, &high, 1000);
 }
 
 TxnLogWriter::Outcome TxnLogWriter::Abort(Outcome then) {

@@ -62,8 +62,6 @@ class TxnLogWriter {
   // leader's transaction still being aborted) while keep_going(). Returns
   // kCommitted when initialised (and every earlier writer is fenced).
   Outcome Init(const std::function<bool()>& keep_going);
-  // The log's high watermark now.
-  Result<int64_t> QueryEnd(int timeout_ms);
 
   // One transaction: the records (to partition 0, in order) and, if given,
   // the consumer offsets. On kCommitted, *last_offset is the offset of the
@@ -84,6 +82,7 @@ class TxnLogWriter {
   class Acks;
   TxnLogWriter() = default;
   Outcome Abort(Outcome then);
+  void WarmUp();
   Outcome Fail(RdKafka::Error* error, const char* step);
 
   TxnLogWriterOptions options_;
