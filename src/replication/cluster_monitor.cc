@@ -42,11 +42,18 @@ void ClusterMonitor::Stop() {
   if (probe_ && !closed_.exchange(true)) probe_->close();
 }
 
+void ClusterMonitor::ProbeSoon() {
+  std::lock_guard<std::mutex> lock(mu_);
+  probe_soon_ = true;
+  cv_.notify_all();
+}
+
 void ClusterMonitor::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, options_.interval, [&] { return stop_; });
+    cv_.wait_for(lock, options_.interval, [&] { return stop_ || probe_soon_; });
     if (stop_) break;
+    probe_soon_ = false;
     lock.unlock();
     ProbeOnce(options_.probe_timeout_ms);
     lock.lock();
@@ -67,6 +74,11 @@ void ClusterMonitor::ProbeOnce(int timeout_ms) {
   int64_t low = 0, high = 0;
   RdKafka::ErrorCode rc =
       probe_->query_watermark_offsets(options_.names.log, 0, &low, &high, timeout_ms);
+  if (rc == RdKafka::ERR__TIMED_OUT || rc == RdKafka::ERR__TRANSPORT ||
+      rc == RdKafka::ERR__ALL_BROKERS_DOWN) {
+    health_->ReportProbe(false);
+    return;
+  }
   if (rc != RdKafka::ERR_NO_ERROR) {
     // The log's leader may be moving (or the topic just created): the
     // cluster is reachable if it answers a metadata request at all.

@@ -52,6 +52,8 @@ class ClusterMonitor {
   // Fails only on a configuration error: Kafka may be down.
   Status Start(int first_attempt_ms);
   void Stop();
+  // Runs the next probe now rather than at the next interval. Never blocks.
+  void ProbeSoon();
 
   // The log's end offset (next offset to be written) as of the last probe;
   // -1 if never probed.
@@ -76,6 +78,7 @@ class ClusterMonitor {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;                                  // guarded by mu_
+  bool probe_soon_ = false;                            // guarded by mu_
   int64_t last_committed_ = -2;                        // guarded by mu_
   std::chrono::steady_clock::time_point stall_since_;  // guarded by mu_
   bool stalled_ = false;                               // guarded by mu_

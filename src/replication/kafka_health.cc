@@ -14,9 +14,7 @@ void KafkaHealth::ReportProbe(bool reachable) {
 void KafkaHealth::event_cb(RdKafka::Event& event) {
   switch (event.type()) {
     case RdKafka::Event::EVENT_ERROR:
-      if (event.err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
-        ReportProbe(false);
-      }
+      if (event.err() == RdKafka::ERR__ALL_BROKERS_DOWN && probe_now_) probe_now_();
       if (event.fatal()) {
         spdlog::error("kafka fatal error node={} err={}", node_id_, event.str());
       } else {

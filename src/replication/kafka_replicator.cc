@@ -58,6 +58,7 @@ KafkaReplicator::KafkaReplicator(const ReplicatorOptions& options, StateMachine*
   mo.names = names_;
   mo.topics = KdfsTopicSpecs(options_);
   monitor_ = std::make_unique<ClusterMonitor>(mo, &health_, &topics_ready_);
+  health_.SetProbeNow([this] { monitor_->ProbeSoon(); });
 
   chunk_consumer_ = std::make_unique<ChunkConsumer>(
       ChunkConsumerOptions{options_.brokers, options_.node_id, names_.chunks,

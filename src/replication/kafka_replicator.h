@@ -12,8 +12,9 @@
 //   AsyncProducer   chunks / proposals, one delivery thread each 2 threads
 //
 // Propose fails fast with kUnavailable, without producing, when:
-//   * Kafka is unreachable (the last probe failed or librdkafka reported all
-//     brokers down), or
+//   * Kafka is unreachable: the last probe failed (a probe runs every 250 ms
+//     with a 1 s timeout, and at once when a client reports all brokers
+//     down), or
 //   * no leader has ever been elected (the log holds no leader record), or
 //   * the leader has not been seen alive: proposals have been waiting while
 //     the sequencer group's committed offset did not move for
