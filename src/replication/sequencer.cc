@@ -14,6 +14,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 constexpr int kMaxAttempts = 5;
+// Well under Kafka's default offsets.retention.minutes (7 days).
+constexpr auto kOffsetsKeepAlive = std::chrono::hours(1);
 }  // namespace
 
 // One term of leadership: owns the writer, the proposals consumer and the
@@ -33,8 +35,14 @@ class Sequencer::Term {
     if (Setup()) {
       while (InTerm()) {
         auto batch = Collect();
-        if (batch.empty()) continue;
-        if (!Sequence(batch)) break;
+        if (!batch.empty()) {
+          if (!Sequence(batch)) break;
+        } else if (SteadyClock::now() - last_commit_ > kOffsetsKeepAlive) {
+          // Idle for long: re-commit the offset so that it never expires.
+          const TxnLogWriter::Offsets offsets = OffsetsAt(next_offset_);
+          if (!CommitWithRetries({}, &offsets, nullptr)) break;
+          last_commit_ = SteadyClock::now();
+        }
       }
     }
     if (!failed_) return End::kDeposed;
@@ -105,7 +113,11 @@ class Sequencer::Term {
     LogRecord rec;
     rec.kind = LogRecord::Kind::kLeader;
     rec.leader = LeaderRecord{o.node_id, epoch};
-    if (!CommitWithRetries({{o.node_id, EncodeLogRecord(rec)}}, nullptr, nullptr)) return false;
+    // The leader record also re-commits the proposals' offset, which keeps
+    // it from expiring (offsets.retention.minutes) while the group is idle.
+    const TxnLogWriter::Offsets offsets = OffsetsAt(next_offset_);
+    if (!CommitWithRetries({{o.node_id, EncodeLogRecord(rec)}}, &offsets, nullptr)) return false;
+    last_commit_ = SteadyClock::now();
     leading_once_ = true;
     s_->epoch_.store(epoch);
     s_->leading_.store(true);
@@ -150,17 +162,53 @@ class Sequencer::Term {
       failed_ = true;
       return false;
     }
-    // The group's committed offset: where the last committed transaction
-    // of any earlier leader left the proposals.
+    // Start at the group's committed offset: where the last committed
+    // transaction of any earlier leader left the proposals. Without one (a
+    // new cluster, or offsets expired) start at the current end, read now,
+    // before this term's leader record exists: no origin proposes before it
+    // has seen a leader record, so nothing proposed to this term is skipped,
+    // and nothing already sequenced is sequenced again.
+    int64_t start = -1;
+    while (InTerm() && start < 0) {
+      std::unique_ptr<RdKafka::TopicPartition> tp(
+          RdKafka::TopicPartition::create(o.names.proposals, 0));
+      std::vector<RdKafka::TopicPartition*> parts{tp.get()};
+      if (consumer_->committed(parts, 1000) != RdKafka::ERR_NO_ERROR ||
+          tp->err() != RdKafka::ERR_NO_ERROR) {
+        continue;
+      }
+      // Also teaches this new client the partition's leader: without it the
+      // first fetch waits about a second for a metadata refresh.
+      int64_t low = 0, high = 0;
+      if (consumer_->query_watermark_offsets(o.names.proposals, 0, &low, &high, 1000) !=
+          RdKafka::ERR_NO_ERROR) {
+        continue;
+      }
+      if (tp->offset() >= 0) {
+        start = tp->offset();
+      } else {
+        if (high > low) {
+          spdlog::warn("sequencer: no committed proposals offset; starting at the end ({})", high);
+        }
+        start = high;
+      }
+    }
+    if (start < 0) return false;
     std::unique_ptr<RdKafka::TopicPartition> tp(
-        RdKafka::TopicPartition::create(o.names.proposals, 0, RdKafka::Topic::OFFSET_STORED));
+        RdKafka::TopicPartition::create(o.names.proposals, 0, start));
     std::vector<RdKafka::TopicPartition*> parts{tp.get()};
     if (consumer_->assign(parts) != RdKafka::ERR_NO_ERROR) {
       failed_ = true;
       return false;
     }
+    next_offset_ = start;
     group_.reset(consumer_->groupMetadata());
     return true;
+  }
+
+  // The transaction's consumer-offset part: everything before `next`.
+  TxnLogWriter::Offsets OffsetsAt(int64_t next) {
+    return TxnLogWriter::Offsets{s_->options_.names.proposals, next, group_.get()};
   }
 
   std::vector<std::unique_ptr<RdKafka::Message>> Collect() {
@@ -238,8 +286,7 @@ class Sequencer::Term {
 
   // Appends one batch; false when the term must end.
   bool Sequence(const std::vector<std::unique_ptr<RdKafka::Message>>& batch) {
-    TxnLogWriter::Offsets offsets{s_->options_.names.proposals, batch.back()->offset() + 1,
-                                  group_.get()};
+    const TxnLogWriter::Offsets offsets = OffsetsAt(batch.back()->offset() + 1);
     for (int attempt = 0; attempt < kMaxAttempts && InTerm(); ++attempt) {
       pending_.Release(s_->state_->applied_offset());
       std::vector<TxnLogWriter::Record> records;
@@ -256,6 +303,8 @@ class Sequencer::Term {
         // Unknown offsets (reports not served) keep the ops pending all term.
         if (!records.empty() && last < 0) last = std::numeric_limits<int64_t>::max();
         pending_.Commit(last);
+        next_offset_ = offsets.next_offset;
+        last_commit_ = SteadyClock::now();
         std::lock_guard<std::mutex> lock(s_->mu_);
         ++s_->stats_.batches;
         s_->stats_.appended += records.size();
@@ -298,6 +347,8 @@ class Sequencer::Term {
   bool failed_ = false;  // see Run()
   bool reused_writer_ = false;
   bool leading_once_ = false;
+  int64_t next_offset_ = 0;  // the next proposal to sequence
+  SteadyClock::time_point last_commit_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::ConsumerGroupMetadata> group_;
   PendingOps pending_;
