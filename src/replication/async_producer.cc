@@ -74,6 +74,11 @@ Status AsyncProducer::Produce(const std::string& topic, int32_t partition, std::
   }
 }
 
+void AsyncProducer::WarmUp(const std::string& topic, int timeout_ms) {
+  int64_t low = 0, high = 0;
+  (void)producer_->query_watermark_offsets(topic, 0, &low, &high, timeout_ms);
+}
+
 void AsyncProducer::Close(int flush_ms) {
   if (closed_.exchange(true)) return;
   if (flush_ms > 0) producer_->flush(flush_ms);

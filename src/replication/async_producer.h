@@ -49,6 +49,11 @@ class AsyncProducer {
   // callbacks report kUnavailable) and stops the delivery thread. Idempotent.
   void Close(int flush_ms);
 
+  // Learns the leaders of `topic`'s partitions now (bounded by
+  // `timeout_ms`), so that the first record is not held back by
+  // librdkafka's first metadata request for it (about a second).
+  void WarmUp(const std::string& topic, int timeout_ms);
+
   // For metadata and watermark queries. Valid until destruction.
   RdKafka::Producer* handle() { return producer_.get(); }
 

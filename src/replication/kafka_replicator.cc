@@ -120,6 +120,11 @@ Status KafkaReplicator::Start() {
           options_.brokers, options_.node_id + ".proposals", &health_,
           {{"message.max.bytes", max_msg}, {"linger.ms", "0"}, {"message.timeout.ms", "30000"}}));
   KDFS_RETURN_IF_ERROR(monitor_->Start(/*first_attempt_ms=*/3000));
+  if (topics_ready_.is_open()) {
+    // Else the first write after a start without Kafka pays about a second.
+    chunk_producer_->WarmUp(names_.chunks, 1000);
+    proposal_producer_->WarmUp(names_.proposals, 1000);
+  }
   chunk_consumer_->Start();
   follower_->Start();
   sequencer_->Start();
