@@ -1,20 +1,13 @@
 #include "api/file_service.h"
 
-#include <random>
 #include <vector>
 
+#include "common/random_id.h"
 #include "common/sha256.h"
 
 namespace kdfs {
 
 namespace {
-
-std::string RandomOpId(const std::string& node) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  return node + "-" + ToHex(reinterpret_cast<const uint8_t*>(&a), 8) +
-         ToHex(reinterpret_cast<const uint8_t*>(&b), 8);
-}
 
 // Reads from `body` until `buf` is full or the body ends.
 Result<size_t> FillBuffer(BodyReader& body, std::vector<char>& buf) {
@@ -39,7 +32,7 @@ FileService::FileService(FileServiceOptions options, StateMachine* state, ChunkS
 
 Operation FileService::NewOperation(OpType type, const Path& path, const std::string& key) {
   Operation op;
-  op.op_id = key.empty() ? RandomOpId(options_.node_id) : key;
+  op.op_id = key.empty() ? RandomId(options_.node_id) : key;
   op.origin = options_.node_id;
   op.type = type;
   op.path = path.str();

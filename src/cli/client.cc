@@ -1,23 +1,16 @@
 #include "cli/client.h"
 
 #include <chrono>
-#include <random>
 #include <thread>
 
-#include "common/sha256.h"
+#include "common/encoding.h"
+#include "common/random_id.h"
 
 namespace kdfs {
 
 using json = nlohmann::json;
 
 namespace {
-
-std::string NewKey() {
-  std::random_device rd;
-  uint64_t a = (uint64_t(rd()) << 32) | rd(), b = (uint64_t(rd()) << 32) | rd();
-  return "cli-" + ToHex(reinterpret_cast<uint8_t*>(&a), 8) +
-         ToHex(reinterpret_cast<uint8_t*>(&b), 8);
-}
 
 bool Transient(const Result<HttpResponse>& r) {
   if (!r.ok())
@@ -84,7 +77,7 @@ Result<HttpResponse> KdfsClient::WithRetries(const std::function<Result<HttpResp
 Result<json> KdfsClient::Put(const std::string& remote, std::optional<uint64_t> size,
                              const BodySource& source, bool rewindable,
                              const std::function<void()>& rewind) {
-  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", NewKey()},
+  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", RandomId("cli")},
                                                               {"Expect", ""}};
   bool first = true;
   auto attempt = [&]() -> Result<HttpResponse> {
@@ -93,7 +86,7 @@ Result<json> KdfsClient::Put(const std::string& remote, std::optional<uint64_t> 
       rewind();
     }
     first = false;
-    return http_->Stream("PUT", "/v1/files" + EncodePathForUrl(remote), headers, size, source,
+    return http_->Stream("PUT", "/v1/files" + PercentEncodePath(remote), headers, size, source,
                          nullptr);
   };
   KDFS_ASSIGN_OR_RETURN(HttpResponse r, WithRetries(attempt));
@@ -104,7 +97,7 @@ Status KdfsClient::Get(const std::string& remote, const std::function<void(uint6
                        const BodySink& sink) {
   // A GET streamed into the sink cannot be retried once bytes were written.
   KDFS_ASSIGN_OR_RETURN(HttpResponse head, WithRetries([&] {
-                          return http_->Request("HEAD", "/v1/files" + EncodePathForUrl(remote),
+                          return http_->Request("HEAD", "/v1/files" + PercentEncodePath(remote),
                                                 ReadHeaders());
                         }));
   if (head.status >= 300) {
@@ -114,8 +107,9 @@ Status KdfsClient::Get(const std::string& remote, const std::function<void(uint6
   }
   if (auto len = head.headers.Get("content-length"); len && on_size) on_size(std::stoull(*len));
   auto headers = ReadHeaders();
-  KDFS_ASSIGN_OR_RETURN(HttpResponse r, http_->Stream("GET", "/v1/files" + EncodePathForUrl(remote),
-                                                      headers, std::nullopt, nullptr, sink));
+  KDFS_ASSIGN_OR_RETURN(HttpResponse r,
+                        http_->Stream("GET", "/v1/files" + PercentEncodePath(remote), headers,
+                                      std::nullopt, nullptr, sink));
   Track(r);
   if (r.status >= 300) return StatusFromResponse(r);
   return Status::Ok();
@@ -123,23 +117,23 @@ Status KdfsClient::Get(const std::string& remote, const std::function<void(uint6
 
 Result<json> KdfsClient::Stat(const std::string& remote) {
   KDFS_ASSIGN_OR_RETURN(HttpResponse r, WithRetries([&] {
-                          return http_->Request("GET", "/v1/stat" + EncodePathForUrl(remote),
+                          return http_->Request("GET", "/v1/stat" + PercentEncodePath(remote),
                                                 ReadHeaders());
                         }));
   return JsonBody(r);
 }
 
 Result<json> KdfsClient::List(const std::string& remote, const std::string& after, int limit) {
-  std::string target = "/v1/list" + EncodePathForUrl(remote) + "?limit=" + std::to_string(limit);
-  if (!after.empty()) target += "&after=" + EncodePathForUrl(after);
+  std::string target = "/v1/list" + PercentEncodePath(remote) + "?limit=" + std::to_string(limit);
+  if (!after.empty()) target += "&after=" + PercentEncodePath(after);
   KDFS_ASSIGN_OR_RETURN(HttpResponse r,
                         WithRetries([&] { return http_->Request("GET", target, ReadHeaders()); }));
   return JsonBody(r);
 }
 
 Status KdfsClient::Remove(const std::string& remote, bool recursive) {
-  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", NewKey()}};
-  std::string target = "/v1/files" + EncodePathForUrl(remote);
+  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", RandomId("cli")}};
+  std::string target = "/v1/files" + PercentEncodePath(remote);
   if (recursive) target += "?recursive=true";
   KDFS_ASSIGN_OR_RETURN(HttpResponse r,
                         WithRetries([&] { return http_->Request("DELETE", target, headers); }));
@@ -148,16 +142,16 @@ Status KdfsClient::Remove(const std::string& remote, bool recursive) {
 }
 
 Result<json> KdfsClient::Mkdir(const std::string& remote) {
-  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", NewKey()}};
+  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", RandomId("cli")}};
   KDFS_ASSIGN_OR_RETURN(HttpResponse r, WithRetries([&] {
-                          return http_->Request("POST", "/v1/mkdir" + EncodePathForUrl(remote),
+                          return http_->Request("POST", "/v1/mkdir" + PercentEncodePath(remote),
                                                 headers);
                         }));
   return JsonBody(r);
 }
 
 Result<json> KdfsClient::Rename(const std::string& from, const std::string& to) {
-  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", NewKey()},
+  std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", RandomId("cli")},
                                                               {"Content-Type", "application/json"}};
   std::string body = json{{"from", from}, {"to", to}}.dump();
   KDFS_ASSIGN_OR_RETURN(HttpResponse r, WithRetries([&] {

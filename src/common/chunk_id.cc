@@ -1,17 +1,9 @@
 #include "common/chunk_id.h"
 
+#include "common/encoding.h"
 #include "common/sha256.h"
 
 namespace kdfs {
-
-namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
 
 std::string ChunkId::Hex() const {
   return ToHex(bytes.data(), bytes.size());
@@ -21,8 +13,8 @@ Result<ChunkId> ChunkId::FromHex(std::string_view hex) {
   if (hex.size() != 64) return Status::InvalidArgument("chunk id must be 64 hex digits");
   ChunkId id;
   for (size_t i = 0; i < 32; ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]);
+    int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return Status::InvalidArgument("chunk id must be 64 hex digits");
     id.bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
   }

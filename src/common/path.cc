@@ -2,21 +2,11 @@
 
 #include <cstdint>
 
+#include "common/encoding.h"
+
 namespace kdfs {
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
 
 // Length of the UTF-8 sequence starting at `s[i]`, or 0 if it is malformed.
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -59,8 +49,8 @@ Result<std::string> PercentDecode(std::string_view encoded) {
     if (i + 2 >= encoded.size()) {
       return Status::InvalidPath("truncated percent-escape");
     }
-    const int hi = HexValue(encoded[i + 1]);
-    const int lo = HexValue(encoded[i + 2]);
+    const int hi = HexDigitValue(encoded[i + 1]);
+    const int lo = HexDigitValue(encoded[i + 2]);
     if (hi < 0 || lo < 0) return Status::InvalidPath("invalid percent-escape (want %XX hex)");
     const char c = static_cast<char>(hi * 16 + lo);
     if (c == '\0') return Status::InvalidPath("NUL byte (%00) is not allowed in a path");
@@ -145,23 +135,7 @@ std::string Path::str() const {
 }
 
 std::string Path::UrlEncoded() const {
-  if (components_.empty()) return "/";
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& c : components_) {
-    out.push_back('/');
-    for (const char ch : c) {
-      const auto b = static_cast<unsigned char>(ch);
-      if (IsUnreserved(b)) {
-        out.push_back(ch);
-      } else {
-        out.push_back('%');
-        out.push_back(kDigits[b >> 4]);
-        out.push_back(kDigits[b & 0xF]);
-      }
-    }
-  }
-  return out;
+  return PercentEncodePath(str());
 }
 
 std::string_view Path::name() const {

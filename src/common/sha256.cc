@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "common/encoding.h"
+
 namespace kdfs {
 
 struct Sha256::Impl {
@@ -41,16 +43,6 @@ std::array<uint8_t, 32> Sha256::Digest(std::string_view data) {
   Sha256 h;
   h.Update(data);
   return h.Final();
-}
-
-std::string ToHex(const uint8_t* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '\0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0xf];
-  }
-  return out;
 }
 
 }  // namespace kdfs

@@ -31,7 +31,4 @@ class Sha256 {
   std::unique_ptr<Impl> impl_;
 };
 
-// Lower-case hex of `n` bytes.
-std::string ToHex(const uint8_t* data, size_t n);
-
 }  // namespace kdfs

@@ -1,14 +1,12 @@
 #include "http/http_client.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <limits>
 
+#include "common/host_port.h"
 #include "http/timed_socket.h"
 
 namespace kdfs {
@@ -32,34 +30,15 @@ Result<Url> Url::Parse(std::string_view text) {
     while (!url.path_prefix.empty() && url.path_prefix.back() == '/')
       url.path_prefix.pop_back();
   }
-  size_t colon = authority.rfind(':');
-  if (colon == std::string_view::npos) {
+  if (authority.find(':') == std::string_view::npos) {
     url.host = std::string(authority);
   } else {
-    url.host = std::string(authority.substr(0, colon));
-    try {
-      url.port = std::stoi(std::string(authority.substr(colon + 1)));
-    } catch (const std::exception&) {
-      return Status::InvalidArgument("bad port in URL '" + std::string(text) + "'");
-    }
+    KDFS_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(authority, "URL"));
+    url.host = std::move(hp.host);
+    url.port = hp.port;
   }
   if (url.host.empty()) return Status::InvalidArgument("URL has no host");
   return url;
-}
-
-std::string EncodePathForUrl(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 class HttpClient::Impl {

@@ -63,7 +63,4 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// Percent-encodes a file system path for a URL (keeps '/').
-std::string EncodePathForUrl(std::string_view path);
-
 }  // namespace kdfs

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -12,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "common/host_port.h"
 #include "http/beast_io.h"
 
 namespace kdfs {
@@ -21,35 +21,15 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-Status SplitHostPort(const std::string& text, std::string* host, int* port) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon + 1 >= text.size()) {
-    return Status::InvalidArgument("address must be host:port, got '" + text + "'");
-  }
-  *host = text.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  try {
-    size_t used = 0;
-    int p = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1 || p < 0 || p > 65535) throw std::out_of_range("port");
-    *port = p;
-  } catch (const std::exception&) {
-    return Status::InvalidArgument("bad port in '" + text + "'");
-  }
-  return Status::Ok();
-}
-
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, HttpHandler handler)
       : options_(std::move(options)), handler_(std::move(handler)) {}
 
   Status Start() {
-    std::string host;
-    int port = 0;
-    KDFS_RETURN_IF_ERROR(SplitHostPort(options_.listen, &host, &port));
+    KDFS_ASSIGN_OR_RETURN(HostPort listen, ParseHostPort(options_.listen, "listen address"));
+    const std::string& host = listen.host;
+    const int port = listen.port;
     beast::error_code ec;
     auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
     if (ec) return Status::InvalidArgument("bad listen address '" + host + "'");

@@ -52,7 +52,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Splits "host:port"; kInvalidArgument on malformed input.
-Status SplitHostPort(const std::string& text, std::string* host, int* port);
-
 }  // namespace kdfs

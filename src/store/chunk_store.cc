@@ -25,6 +25,8 @@
 #include <atomic>
 #include <mutex>
 
+#include "common/encoding.h"
+
 namespace kdfs {
 
 namespace {
@@ -34,10 +36,6 @@ constexpr size_t kFanouts = 256 * 256;
 
 size_t FanoutIndex(const ChunkId& id) {
   return size_t{id.bytes[0]} << 8 | id.bytes[1];
-}
-
-int HexDigit(char c) {
-  return c <= '9' ? c - '0' : c - 'a' + 10;
 }
 
 // counter -= n, saturating at 0: a file changed behind the store's back (a
@@ -284,12 +282,13 @@ Status FileChunkStore::MarkExistingFanouts() {
   KDFS_ASSIGN_OR_RETURN(std::vector<std::string> tops, env_->ListDir(chunks_dir_));
   for (const std::string& top : tops) {
     if (top.size() != 2 || !IsLowerHex(top)) continue;
-    const int hi = HexDigit(top[0]) << 4 | HexDigit(top[1]);
+    const int hi = HexDigitValue(top[0]) << 4 | HexDigitValue(top[1]);
     top_ready_[hi].store(true);
     KDFS_ASSIGN_OR_RETURN(std::vector<std::string> subs, env_->ListDir(chunks_dir_ + "/" + top));
     for (const std::string& sub : subs) {
       if (sub.size() != 2 || !IsLowerHex(sub)) continue;
-      fanout_ready_[size_t(hi) << 8 | size_t(HexDigit(sub[0]) << 4 | HexDigit(sub[1]))].store(true);
+      fanout_ready_[size_t(hi) << 8 | size_t(HexDigitValue(sub[0]) << 4 | HexDigitValue(sub[1]))]
+          .store(true);
     }
   }
   return Status::Ok();

@@ -6,9 +6,9 @@
 #include <sys/time.h>
 
 #include <cerrno>
-#include <charconv>
 
-#include "common/sha256.h"
+#include "common/encoding.h"
+#include "common/host_port.h"
 #include "store/meta_schema.h"
 #include "store/redis_walk_script.h"
 
@@ -149,19 +149,14 @@ bool PeerAlive(redisContext* ctx) {
 }  // namespace
 
 Result<RedisKvOptions> RedisKvOptions::FromAddress(std::string_view host_port) {
-  const size_t colon = host_port.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return Status::InvalidArgument("redis address must be host:port, got '" +
+  KDFS_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(host_port, "redis address"));
+  if (hp.host.empty() || hp.port == 0) {
+    return Status::InvalidArgument("redis address must be host:port with a port above 0, got '" +
                                    std::string(host_port) + "'");
   }
   RedisKvOptions o;
-  o.host = std::string(host_port.substr(0, colon));
-  std::string_view port = host_port.substr(colon + 1);
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), o.port);
-  if (ec != std::errc() || end != port.data() + port.size() || o.port <= 0 || o.port > 65535) {
-    return Status::InvalidArgument("redis address has a bad port: '" + std::string(host_port) +
-                                   "'");
-  }
+  o.host = std::move(hp.host);
+  o.port = hp.port;
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "common/encoding.h"
 #include "common/path.h"
 #include "common/sha256.h"
 #include "store/meta_schema.h"

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/encoding.h"
 #include "common/sha256.h"
 #include "store/state_machine.h"
 #include "store/store_test_util.h"
