@@ -39,18 +39,17 @@ Operation FileService::NewOperation(OpType type, const Path& path, const std::st
   return op;
 }
 
-Result<ApplyOutcome> FileService::Submit(const Operation& op, Deadline deadline) {
-  // A retried request with a key already applied here returns its outcome.
-  KDFS_ASSIGN_OR_RETURN(auto previous, state_->FindOutcome(op.op_id));
-  if (previous) return *previous;
-  Operation stamped = op;
-  stamped.hlc = hlc_->Now();
-  return replicator_->Propose(stamped, deadline);
+Result<ApplyOutcome> FileService::Submit(Operation op, Deadline deadline) {
+  // Replicator::Propose returns the remembered outcome of an op id already
+  // applied (a retried Idempotency-Key), race-free; no lookup here.
+  op.hlc = hlc_->Now();
+  return replicator_->Propose(op, deadline);
 }
 
 Result<ApplyOutcome> FileService::Put(const PutRequest& request, BodyReader& body,
                                       Deadline deadline) {
   if (!request.idempotency_key.empty()) {
+    // Before reading the body: a retry of a finished upload is not uploaded again.
     KDFS_ASSIGN_OR_RETURN(auto previous, state_->FindOutcome(request.idempotency_key));
     if (previous) return *previous;
   }
@@ -80,14 +79,14 @@ Result<ApplyOutcome> FileService::Put(const PutRequest& request, BodyReader& bod
   }
   KDFS_RETURN_IF_ERROR(upload->Finish(deadline));
   op.etag = whole.FinalHex();
-  return Submit(op, deadline);
+  return Submit(std::move(op), deadline);
 }
 
 Result<ApplyOutcome> FileService::Delete(const Path& path, bool recursive, const std::string& key,
                                          Deadline deadline) {
   Operation op = NewOperation(OpType::kDelete, path, key);
   op.recursive = recursive;
-  return Submit(op, deadline);
+  return Submit(std::move(op), deadline);
 }
 
 Result<ApplyOutcome> FileService::Mkdir(const Path& path, const std::string& key,
@@ -99,7 +98,7 @@ Result<ApplyOutcome> FileService::Rename(const Path& from, const Path& to, const
                                          Deadline deadline) {
   Operation op = NewOperation(OpType::kRename, from, key);
   op.to = to.str();
-  return Submit(op, deadline);
+  return Submit(std::move(op), deadline);
 }
 
 Status FileService::WaitConsistent(std::optional<int64_t> min_version, bool strong,

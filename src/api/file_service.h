@@ -71,7 +71,8 @@ class FileService {
 
  private:
   Operation NewOperation(OpType type, const Path& path, const std::string& key);
-  Result<ApplyOutcome> Submit(const Operation& op, Deadline deadline);
+  // Stamps `op` with this node's HLC and proposes it.
+  Result<ApplyOutcome> Submit(Operation op, Deadline deadline);
   Result<std::string> LoadChunk(const ChunkId& id, Deadline deadline);
 
   const FileServiceOptions options_;
