@@ -51,6 +51,42 @@ void SendJson(ResponseWriter& response, int status, const json& body) {
   (void)response.Send(status, body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
+// True if `path` is `prefix` or lies below it; `*rest` is what follows "prefix/".
+bool MatchPrefix(std::string_view path, std::string_view prefix, std::string_view* rest) {
+  if (path == prefix) {
+    *rest = {};
+    return true;
+  }
+  if (path.size() <= prefix.size() || !StartsWith(path, prefix) || path[prefix.size()] != '/') {
+    return false;
+  }
+  *rest = path.substr(prefix.size() + 1);
+  return true;
+}
+
+// Answers 405 with an Allow header unless the request's method is `allowed`.
+bool AllowOnly(const HttpRequest& request, ResponseWriter& response, const char* allowed) {
+  if (request.method == allowed) return true;
+  response.SetHeader("Allow", allowed);
+  SendError(response, Status(Code::kMethodNotAllowed, std::string("use ") + allowed));
+  return false;
+}
+
+// Sends the error of a failed or rejected write; otherwise sets its version
+// header and returns true so that the caller sends the success body.
+bool WriteApplied(const Result<ApplyOutcome>& outcome, ResponseWriter& response) {
+  if (!outcome.ok()) {
+    SendError(response, outcome.status());
+    return false;
+  }
+  response.SetHeader("X-Kdfs-Version", std::to_string(outcome->version));
+  if (!outcome->status.ok()) {
+    SendError(response, outcome->status);
+    return false;
+  }
+  return true;
+}
+
 Result<Path> PathFromRest(std::string_view rest) {
   return Path::FromUrl("/" + std::string(rest));
 }
@@ -141,45 +177,25 @@ std::string ApiHandlers::Route(HttpRequest& request, BodyReader& body, ResponseW
     InternalChunk(path.substr(std::string_view("/internal/chunks/").size()), response);
     return "internal_chunk";
   }
-  if (path == "/v1/files" || StartsWith(path, "/v1/files/")) {
-    std::string_view rest = path.size() > 10 ? path.substr(10) : "";
+  std::string_view rest;
+  if (MatchPrefix(path, "/v1/files", &rest)) {
     Files(request, rest, body, response);
     return "files";
   }
-  if (StartsWith(path, "/v1/mkdir/") || path == "/v1/mkdir") {
-    if (m != "POST") {
-      response.SetHeader("Allow", "POST");
-      SendError(response, Status(Code::kMethodNotAllowed, "use POST"));
-    } else {
-      Mkdir(request, path.size() > 10 ? path.substr(10) : "", response);
-    }
+  if (MatchPrefix(path, "/v1/mkdir", &rest)) {
+    if (AllowOnly(request, response, "POST")) Mkdir(request, rest, response);
     return "mkdir";
   }
   if (path == "/v1/rename") {
-    if (m != "POST") {
-      response.SetHeader("Allow", "POST");
-      SendError(response, Status(Code::kMethodNotAllowed, "use POST"));
-    } else {
-      Rename(request, body, response);
-    }
+    if (AllowOnly(request, response, "POST")) Rename(request, body, response);
     return "rename";
   }
-  if (StartsWith(path, "/v1/list/") || path == "/v1/list") {
-    if (m != "GET") {
-      response.SetHeader("Allow", "GET");
-      SendError(response, Status(Code::kMethodNotAllowed, "use GET"));
-    } else {
-      List(request, path.size() > 9 ? path.substr(9) : "", response);
-    }
+  if (MatchPrefix(path, "/v1/list", &rest)) {
+    if (AllowOnly(request, response, "GET")) List(request, rest, response);
     return "list";
   }
-  if (StartsWith(path, "/v1/stat/") || path == "/v1/stat") {
-    if (m != "GET") {
-      response.SetHeader("Allow", "GET");
-      SendError(response, Status(Code::kMethodNotAllowed, "use GET"));
-    } else {
-      Stat(request, path.size() > 9 ? path.substr(9) : "", response);
-    }
+  if (MatchPrefix(path, "/v1/stat", &rest)) {
+    if (AllowOnly(request, response, "GET")) Stat(request, rest, response);
     return "stat";
   }
   SendError(response, Status::NotFound("no such endpoint: " + std::string(path)));
@@ -200,9 +216,7 @@ void ApiHandlers::Files(const HttpRequest& request, std::string_view rest, BodyR
 
 void ApiHandlers::SendWriteOutcome(const Result<ApplyOutcome>& outcome, const Path& path,
                                    int created_status, ResponseWriter& response) {
-  if (!outcome.ok()) return SendError(response, outcome.status());
-  response.SetHeader("X-Kdfs-Version", std::to_string(outcome->version));
-  if (!outcome->status.ok()) return SendError(response, outcome->status);
+  if (!WriteApplied(outcome, response)) return;
   json body = {{"path", path.str()}, {"version", outcome->version}};
   if (!outcome->info.is_dir) {
     body["size"] = outcome->info.size;
@@ -214,7 +228,7 @@ void ApiHandlers::SendWriteOutcome(const Result<ApplyOutcome>& outcome, const Pa
 
 void ApiHandlers::PutFile(const HttpRequest& request, const Path& path, BodyReader& body,
                           ResponseWriter& response) {
-  if (request.headers.Has("transfer-encoding") == false && !request.content_length) {
+  if (!request.content_length && !request.headers.Has("transfer-encoding")) {
     return SendError(response, Status(Code::kLengthRequired,
                                       "PUT needs Content-Length or chunked transfer encoding"));
   }
@@ -320,10 +334,7 @@ void ApiHandlers::DeleteFile(const HttpRequest& request, const Path& path,
   bool recursive = request.query.count("recursive") && request.query.at("recursive") == "true";
   auto key = request.headers.Get("idempotency-key").value_or("");
   auto outcome = ctx_.files->Delete(path, recursive, key, RequestDeadline());
-  if (!outcome.ok()) return SendError(response, outcome.status());
-  response.SetHeader("X-Kdfs-Version", std::to_string(outcome->version));
-  if (!outcome->status.ok()) return SendError(response, outcome->status);
-  (void)response.Send(204, "");
+  if (WriteApplied(outcome, response)) (void)response.Send(204, "");
 }
 
 void ApiHandlers::Mkdir(const HttpRequest& request, std::string_view rest,
@@ -358,9 +369,7 @@ void ApiHandlers::Rename(const HttpRequest& request, BodyReader& body, ResponseW
   if (!to.ok()) return SendError(response, to.status());
   auto key = request.headers.Get("idempotency-key").value_or("");
   auto outcome = ctx_.files->Rename(*from, *to, key, RequestDeadline());
-  if (!outcome.ok()) return SendError(response, outcome.status());
-  response.SetHeader("X-Kdfs-Version", std::to_string(outcome->version));
-  if (!outcome->status.ok()) return SendError(response, outcome->status);
+  if (!WriteApplied(outcome, response)) return;
   SendJson(response, 200,
            {{"from", from->str()}, {"to", to->str()}, {"version", outcome->version}});
 }
