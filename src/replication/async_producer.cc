@@ -33,12 +33,8 @@ Result<std::unique_ptr<AsyncProducer>> AsyncProducer::Create(const std::string& 
   KDFS_ASSIGN_OR_RETURN(auto conf, kafka::NewConf(brokers, client_id, events, pairs));
   std::unique_ptr<AsyncProducer> p(new AsyncProducer());
   p->reports_ = std::make_unique<DeliveryReports>();
-  std::string err;
-  if (conf->set("dr_cb", p->reports_.get(), err) != RdKafka::Conf::CONF_OK) {
-    return Status::Internal("kafka config dr_cb: " + err);
-  }
-  p->producer_.reset(RdKafka::Producer::create(conf.get(), err));
-  if (!p->producer_) return Status::Internal("kafka producer: " + err);
+  KDFS_ASSIGN_OR_RETURN(p->producer_,
+                        kafka::NewProducer(conf.get(), p->reports_.get(), "kafka producer"));
   p->poller_ = std::thread([raw = p.get()] { raw->PollLoop(); });
   return p;
 }

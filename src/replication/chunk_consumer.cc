@@ -45,19 +45,15 @@ void ChunkConsumer::Stop() {
 }
 
 std::unique_ptr<RdKafka::KafkaConsumer> ChunkConsumer::Connect() {
-  const int per_partition = kafka::ClientMessageMax(options_.max_record_bytes);
-  auto conf = kafka::NewConf(
-      options_.brokers, options_.node_id + ".chunks", events_,
-      {{"group.id", options_.group},
-       {"auto.offset.reset", "earliest"},
-       {"enable.auto.commit", "true"},
-       {"auto.commit.interval.ms", "1000"},
-       // Offsets advance only past chunks that are on disk.
-       {"enable.auto.offset.store", "false"},
-       {"max.partition.fetch.bytes", std::to_string(per_partition)},
-       {"fetch.max.bytes", std::to_string(std::max(per_partition * 4, 50 << 20))},
-       {"receive.message.max.bytes", std::to_string(std::max(per_partition * 4, 50 << 20) + 4096)},
-       {"queued.max.messages.kbytes", "32768"}});
+  kafka::ConfPairs settings = kafka::LargeRecordFetch(options_.max_record_bytes, 4);
+  settings.insert(settings.end(), {{"group.id", options_.group},
+                                   {"auto.offset.reset", "earliest"},
+                                   {"enable.auto.commit", "true"},
+                                   {"auto.commit.interval.ms", "1000"},
+                                   // Offsets advance only past chunks that are on disk.
+                                   {"enable.auto.offset.store", "false"},
+                                   {"queued.max.messages.kbytes", "32768"}});
+  auto conf = kafka::NewConf(options_.brokers, options_.node_id + ".chunks", events_, settings);
   if (!conf.ok()) {
     spdlog::error("chunk consumer config: {}", conf.status().ToString());
     return nullptr;

@@ -55,6 +55,26 @@ Result<std::unique_ptr<RdKafka::Conf>> NewConf(const std::string& brokers,
   return conf;
 }
 
+ConfPairs LargeRecordFetch(uint32_t max_record_bytes, int partitions) {
+  const int per_partition = ClientMessageMax(max_record_bytes);
+  const int whole = std::max(per_partition * partitions, 50 << 20);
+  return {{"max.partition.fetch.bytes", std::to_string(per_partition)},
+          {"fetch.max.bytes", std::to_string(whole)},
+          {"receive.message.max.bytes", std::to_string(whole + 4096)}};
+}
+
+Result<std::unique_ptr<RdKafka::Producer>> NewProducer(RdKafka::Conf* conf,
+                                                       RdKafka::DeliveryReportCb* reports,
+                                                       std::string_view what) {
+  std::string err;
+  if (conf->set("dr_cb", reports, err) != RdKafka::Conf::CONF_OK) {
+    return Status::Internal("kafka config dr_cb: " + err);
+  }
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf, err));
+  if (!producer) return Status::Internal(std::string(what) + ": " + err);
+  return producer;
+}
+
 Status KafkaStatus(RdKafka::ErrorCode code, std::string_view context) {
   if (code == RdKafka::ERR_NO_ERROR) return Status::Ok();
   const std::string msg = std::string(context) + ": " + RdKafka::err2str(code);

@@ -59,4 +59,16 @@ inline int ClientMessageMax(uint32_t max_record_bytes) {
   return static_cast<int>(max_record_bytes) + (64 << 10);
 }
 
+// Fetch limits of a consumer of records up to `max_record_bytes` that reads
+// up to `partitions` partitions at once: every partition's fetch holds one
+// whole record, and the whole fetch (and the socket's receive limit) holds
+// `partitions` of them, at least librdkafka's 50 MiB default.
+ConfPairs LargeRecordFetch(uint32_t max_record_bytes, int partitions);
+
+// A producer over `conf` whose delivery reports go to `reports` (owned by the
+// caller, outliving the producer). `what` names it in errors.
+Result<std::unique_ptr<RdKafka::Producer>> NewProducer(RdKafka::Conf* conf,
+                                                       RdKafka::DeliveryReportCb* reports,
+                                                       std::string_view what);
+
 }  // namespace kdfs::kafka

@@ -85,24 +85,21 @@ void LogFollower::SleepUnlessStopped(std::chrono::milliseconds d) {
 }
 
 std::unique_ptr<RdKafka::KafkaConsumer> LogFollower::Connect() {
-  const int per_partition = kafka::ClientMessageMax(options_.max_record_bytes);
-  auto conf = kafka::NewConf(
-      options_.brokers, options_.node_id + ".follower", events_,
-      {{"group.id", options_.group},
-       {"isolation.level", "read_committed"},
-       {"enable.auto.commit", "false"},
-       {"enable.partition.eof", "true"},
-       // The position comes from the state machine; a position Kafka no
-       // longer holds means this node needs a snapshot, never a silent jump.
-       {"auto.offset.reset", "error"},
-       {"fetch.error.backoff.ms", "50"},
-       // A commit marker does not always wake a read_committed long poll
-       // at once (seen on a fresh partition: the full 500 ms default), and a
-       // new leader's catch-up waits on this consumer: cap the wait.
-       {"fetch.wait.max.ms", "50"},
-       {"max.partition.fetch.bytes", std::to_string(per_partition)},
-       {"fetch.max.bytes", std::to_string(std::max(per_partition, 50 << 20))},
-       {"receive.message.max.bytes", std::to_string(std::max(per_partition, 50 << 20) + 4096)}});
+  kafka::ConfPairs settings = kafka::LargeRecordFetch(options_.max_record_bytes, 1);
+  settings.insert(settings.end(),
+                  {{"group.id", options_.group},
+                   {"isolation.level", "read_committed"},
+                   {"enable.auto.commit", "false"},
+                   {"enable.partition.eof", "true"},
+                   // The position comes from the state machine; a position Kafka no
+                   // longer holds means this node needs a snapshot, never a silent jump.
+                   {"auto.offset.reset", "error"},
+                   {"fetch.error.backoff.ms", "50"},
+                   // A commit marker does not always wake a read_committed long poll
+                   // at once (seen on a fresh partition: the full 500 ms default), and a
+                   // new leader's catch-up waits on this consumer: cap the wait.
+                   {"fetch.wait.max.ms", "50"}});
+  auto conf = kafka::NewConf(options_.brokers, options_.node_id + ".follower", events_, settings);
   if (!conf.ok()) {
     spdlog::error("log follower config: {}", conf.status().ToString());
     return nullptr;

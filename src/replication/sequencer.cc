@@ -146,14 +146,13 @@ class Sequencer::Term {
 
   bool OpenProposals() {
     const SequencerOptions& o = s_->options_;
-    const int per_partition = kafka::ClientMessageMax(o.max_record_bytes);
-    auto conf = kafka::NewConf(o.brokers, o.node_id + ".proposals", s_->events_,
-                               {{"group.id", o.names.sequencer_group},
-                                {"isolation.level", "read_committed"},
-                                {"enable.auto.commit", "false"},
-                                {"auto.offset.reset", "earliest"},
-                                {"fetch.wait.max.ms", "100"},
-                                {"max.partition.fetch.bytes", std::to_string(per_partition)}});
+    kafka::ConfPairs settings = kafka::LargeRecordFetch(o.max_record_bytes, 1);
+    settings.insert(settings.end(), {{"group.id", o.names.sequencer_group},
+                                     {"isolation.level", "read_committed"},
+                                     {"enable.auto.commit", "false"},
+                                     {"auto.offset.reset", "earliest"},
+                                     {"fetch.wait.max.ms", "100"}});
+    auto conf = kafka::NewConf(o.brokers, o.node_id + ".proposals", s_->events_, settings);
     std::string err;
     if (conf.ok()) consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
     if (!consumer_) {

@@ -47,12 +47,8 @@ Result<std::unique_ptr<TxnLogWriter>> TxnLogWriter::Create(const TxnLogWriterOpt
   std::unique_ptr<TxnLogWriter> w(new TxnLogWriter());
   w->options_ = options;
   w->acks_ = std::make_unique<Acks>();
-  std::string err;
-  if (conf->set("dr_cb", w->acks_.get(), err) != RdKafka::Conf::CONF_OK) {
-    return Status::Internal("kafka config dr_cb: " + err);
-  }
-  w->producer_.reset(RdKafka::Producer::create(conf.get(), err));
-  if (!w->producer_) return Status::Internal("kafka transactional producer: " + err);
+  KDFS_ASSIGN_OR_RETURN(
+      w->producer_, kafka::NewProducer(conf.get(), w->acks_.get(), "kafka transactional producer"));
   return w;
 }
 
