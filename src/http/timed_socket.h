@@ -30,10 +30,7 @@ class TimedSocket {
   }
   template <class Buffers>
   size_t read_some(const Buffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return OrThrow([&](boost::system::error_code& ec) { return read_some(buffers, ec); });
   }
   template <class Buffers>
   size_t write_some(const Buffers& buffers, boost::system::error_code& ec) {
@@ -42,15 +39,21 @@ class TimedSocket {
   }
   template <class Buffers>
   size_t write_some(const Buffers& buffers) {
-    boost::system::error_code ec;
-    size_t n = write_some(buffers, ec);
-    if (ec) throw boost::system::system_error(ec);
-    return n;
+    return OrThrow([&](boost::system::error_code& ec) { return write_some(buffers, ec); });
   }
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
 
  private:
+  // The throwing form Beast's stream concepts also require.
+  template <class Op>
+  static size_t OrThrow(Op op) {
+    boost::system::error_code ec;
+    const size_t n = op(ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
   bool Wait(short events, boost::system::error_code& ec) {
     pollfd p{socket_.native_handle(), events, 0};
     for (;;) {
