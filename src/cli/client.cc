@@ -95,22 +95,26 @@ Result<json> KdfsClient::Put(const std::string& remote, std::optional<uint64_t> 
 
 Status KdfsClient::Get(const std::string& remote, const std::function<void(uint64_t)>& on_size,
                        const BodySink& sink) {
-  // A GET streamed into the sink cannot be retried once bytes were written.
-  KDFS_ASSIGN_OR_RETURN(HttpResponse head, WithRetries([&] {
-                          return http_->Request("HEAD", "/v1/files" + PercentEncodePath(remote),
-                                                ReadHeaders());
-                        }));
-  if (head.status >= 300) {
-    return head.status == 404 ? Status::NotFound(remote + " does not exist")
-                              : Status(Code::kIsDirectory, remote + " cannot be read (HTTP " +
-                                                               std::to_string(head.status) + ")");
-  }
-  if (auto len = head.headers.Get("content-length"); len && on_size) on_size(std::stoull(*len));
-  auto headers = ReadHeaders();
-  KDFS_ASSIGN_OR_RETURN(HttpResponse r,
-                        http_->Stream("GET", "/v1/files" + PercentEncodePath(remote), headers,
-                                      std::nullopt, nullptr, sink));
-  Track(r);
+  uint64_t delivered = 0;
+  auto counting_sink = [&](std::string_view piece) {
+    delivered += piece.size();
+    return sink(piece);
+  };
+  auto on_head = [&](const HttpResponse& head) {
+    auto len = head.headers.Get("content-length");
+    if (head.status >= 200 && head.status < 300 && len && on_size) on_size(std::stoull(*len));
+  };
+  KDFS_ASSIGN_OR_RETURN(
+      HttpResponse r, WithRetries([&]() -> Result<HttpResponse> {
+        auto r = http_->Stream("GET", "/v1/files" + PercentEncodePath(remote), ReadHeaders(),
+                               std::nullopt, nullptr, counting_sink, on_head);
+        // Bytes already written to the sink cannot be taken back: no retry.
+        if (!r.ok() && delivered > 0) {
+          return Status::IoError("download interrupted after " + std::to_string(delivered) +
+                                 " bytes: " + r.status().message());
+        }
+        return r;
+      }));
   if (r.status >= 300) return StatusFromResponse(r);
   return Status::Ok();
 }

@@ -43,19 +43,25 @@ Result<Url> Url::Parse(std::string_view text) {
 
 class HttpClient::Impl {
  public:
+  // Where a response goes: streamed (2xx bodies to `body`) or kept whole.
+  struct Receiver {
+    const BodySink* body = nullptr;
+    const HeadCallback* head = nullptr;
+  };
+
   Impl(Url url, int timeout_ms) : url_(std::move(url)), timeout_ms_(timeout_ms) {}
 
   Result<HttpResponse> Do(std::string_view method, std::string_view target,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           std::optional<uint64_t> content_length, const BodySource* source,
-                          std::string_view whole_body, const BodySink* sink) {
+                          std::string_view whole_body, Receiver receiver) {
     // A kept-alive connection may have been closed by the server while idle;
     // retry once on a fresh connection, but only if nothing was streamed yet.
     for (int attempt = 0; attempt < 2; ++attempt) {
       bool reused = socket_.is_open();
       KDFS_RETURN_IF_ERROR(EnsureConnected());
       bool body_consumed = false;
-      auto r = Exchange(method, target, headers, content_length, source, whole_body, sink,
+      auto r = Exchange(method, target, headers, content_length, source, whole_body, receiver,
                         &body_consumed);
       if (r.ok()) return r;
       Close();
@@ -97,7 +103,7 @@ class HttpClient::Impl {
   Result<HttpResponse> Exchange(std::string_view method, std::string_view target,
                                 const std::vector<std::pair<std::string, std::string>>& headers,
                                 std::optional<uint64_t> content_length, const BodySource* source,
-                                std::string_view whole_body, const BodySink* sink,
+                                std::string_view whole_body, Receiver receiver,
                                 bool* body_consumed) {
     beast::error_code ec;
     std::string full_target = url_.path_prefix + std::string(target);
@@ -113,7 +119,7 @@ class HttpClient::Impl {
       KDFS_RETURN_IF_ERROR(
           SendStreamed(method, full_target, headers, content_length, *source, body_consumed));
     }
-    return ReadResponse(method == "HEAD", sink);
+    return ReadResponse(method == "HEAD", receiver);
   }
 
   template <class Req>
@@ -158,7 +164,7 @@ class HttpClient::Impl {
     return Status::Ok();
   }
 
-  Result<HttpResponse> ReadResponse(bool head_request, const BodySink* sink) {
+  Result<HttpResponse> ReadResponse(bool head_request, Receiver receiver) {
     beast::error_code ec;
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -169,6 +175,8 @@ class HttpClient::Impl {
     out.status = parser.get().result_int();
     for (const auto& f : parser.get())
       out.headers.Set(std::string(f.name_string()), std::string(f.value()));
+    if (receiver.head != nullptr) (*receiver.head)(out);
+    const BodySink* sink = receiver.body;
     bool stream = sink != nullptr && out.status >= 200 && out.status < 300;
     std::vector<char> buf(256 << 10);
     while (!parser.is_done()) {
@@ -209,15 +217,16 @@ HttpClient::~HttpClient() = default;
 Result<HttpResponse> HttpClient::Request(
     std::string_view method, std::string_view target,
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body) {
-  return impl_->Do(method, target, headers, std::nullopt, nullptr, body, nullptr);
+  return impl_->Do(method, target, headers, std::nullopt, nullptr, body, {});
 }
 
 Result<HttpResponse> HttpClient::Stream(
     std::string_view method, std::string_view target,
     const std::vector<std::pair<std::string, std::string>>& headers,
-    std::optional<uint64_t> content_length, const BodySource& source, const BodySink& sink) {
+    std::optional<uint64_t> content_length, const BodySource& source, const BodySink& sink,
+    const HeadCallback& on_head) {
   return impl_->Do(method, target, headers, content_length, source ? &source : nullptr, {},
-                   sink ? &sink : nullptr);
+                   {sink ? &sink : nullptr, on_head ? &on_head : nullptr});
 }
 
 }  // namespace kdfs

@@ -28,6 +28,8 @@ struct HttpResponse {
 using BodySource = std::function<Result<size_t>(char* out, size_t n)>;
 // Receives response body pieces in order.
 using BodySink = std::function<Status(std::string_view piece)>;
+// Sees the status and headers of a streamed response before its body.
+using HeadCallback = std::function<void(const HttpResponse& head)>;
 
 struct Url {
   std::string host;
@@ -52,10 +54,11 @@ class HttpClient {
   // Sends a request whose body comes from `source` (Content-Length
   // `content_length` if given, else chunked), and streams a 2xx response
   // body into `sink` (other statuses are returned whole in body).
+  // `on_head`, if set, is called with the status and headers first.
   Result<HttpResponse> Stream(std::string_view method, std::string_view target,
                               const std::vector<std::pair<std::string, std::string>>& headers,
                               std::optional<uint64_t> content_length, const BodySource& source,
-                              const BodySink& sink);
+                              const BodySink& sink, const HeadCallback& on_head = nullptr);
 
  private:
   class Impl;
