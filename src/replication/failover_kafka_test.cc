@@ -46,9 +46,7 @@ TEST(FailoverKafkaTest, LeaderCrashThenTheOtherNodeLeadsAndAWriteSucceeds) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("crash");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_EQ(testing::WaitForLeader({&a, &b}, &a), &a);
+  ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
   auto before = b.repl->Propose(b.Op(OpType::kMkdir, "/before"), In(30s));
   ASSERT_TRUE(before.ok()) << before.status().ToString();
   const int64_t epoch = b.repl->View().leader->epoch;
@@ -77,9 +75,7 @@ TEST(FailoverKafkaTest, LeaderCrashUnderLoadLosesNoAcknowledgedWriteAndDuplicate
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("crashload");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_EQ(testing::WaitForLeader({&a, &b}, &a), &a);
+  ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
 
   // Writers on both nodes; n1's die with it. n2's retry each op with its
   // op_id until it is acknowledged, recording when acknowledgements come.
@@ -168,9 +164,7 @@ TEST(FailoverKafkaTest, CleanStopHandsLeadershipOverWithoutWaitingForTheSession)
   // A long session: only an explicit LeaveGroup can make the handover fast.
   auto tweak = [](ReplicatorOptions& o) { o.election_session_timeout_ms = 10000; };
   TestNode a("n1", prefix, tweak), b("n2", prefix, tweak);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_EQ(testing::WaitForLeader({&a, &b}, &a), &a);
+  ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
 
   const auto t0 = std::chrono::steady_clock::now();
   a.repl->Stop();
@@ -211,9 +205,7 @@ TEST(FailoverKafkaTest, LeaderWhoseStoreFailsLeavesTheElectionUntilItRecovers) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("sick");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_EQ(testing::WaitForLeader({&a, &b}, &a), &a);
+  ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
 
   // n1's Redis "goes down": it can neither check nor apply anything, so it
   // gives up leadership instead of holding it uselessly.
@@ -242,9 +234,7 @@ TEST(FailoverKafkaTest, ChunkUploadThroughput) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("chunks");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_NE(testing::WaitForLeader({&a, &b}), nullptr);
+  ASSERT_NE(testing::StartAndElect({&a, &b}), nullptr);
   constexpr int kChunks = 64;
   constexpr size_t kChunkBytes = 1 << 20;
   std::vector<std::pair<ChunkId, std::string>> chunks;
@@ -279,9 +269,7 @@ TEST(FailoverKafkaTest, SequentialProposeLatency) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("latency");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_EQ(testing::WaitForLeader({&a, &b}, &a), &a);
+  ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
   for (TestNode* n : {&a, &b}) {
     std::vector<int64_t> us;
     for (int i = 0; i < 100; ++i) {
@@ -305,9 +293,7 @@ TEST(FailoverKafkaTest, SequencingThroughput) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("tput");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_EQ(testing::WaitForLeader({&a, &b}, &a), &a);
+  ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
 
   constexpr int kThreadsPerNode = 64;
   constexpr int kPerThread = 40;

@@ -187,6 +187,20 @@ inline TestNode* WaitForLeader(const std::vector<TestNode*>& nodes, TestNode* ex
   return leader;
 }
 
+// Starts every node's replicator, then WaitForLeader. A node that fails to
+// start is a test failure and yields null, so callers assert on the result:
+//   ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
+inline TestNode* StartAndElect(const std::vector<TestNode*>& nodes, TestNode* expect = nullptr) {
+  for (auto* n : nodes) {
+    Status started = n->repl->Start();
+    if (!started.ok()) {
+      ADD_FAILURE() << n->id << " did not start: " << started.ToString();
+      return nullptr;
+    }
+  }
+  return WaitForLeader(nodes, expect);
+}
+
 // Every committed record of <prefix>.log with its offset, read with
 // isolation.level=read_committed as the followers read it.
 inline std::vector<std::pair<int64_t, Result<LogRecord>>> ReadCommittedLog(

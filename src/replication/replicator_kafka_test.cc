@@ -24,11 +24,9 @@ TEST(ReplicatorKafkaTest, ProposalFromFollowerIsSequencedAndAppliedByBoth) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("agree");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
   // Static members are ordered by group.instance.id: once both are members
   // the smallest id leads.
-  TestNode* leader = testing::WaitForLeader({&a, &b}, &a);
+  TestNode* leader = testing::StartAndElect({&a, &b}, &a);
   ASSERT_NE(leader, nullptr);
   EXPECT_GE(b.repl->View().leader->epoch, 1);
 
@@ -87,9 +85,7 @@ TEST(ReplicatorKafkaTest, DuplicateOpIdIsAppendedOnce) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("dup");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_NE(testing::WaitForLeader({&a, &b}), nullptr);
+  ASSERT_NE(testing::StartAndElect({&a, &b}), nullptr);
 
   // The same op proposed concurrently by both nodes (a client retrying
   // through another node with the same Idempotency-Key).
@@ -139,9 +135,7 @@ TEST(ReplicatorKafkaTest, FencedZombieMakesTheLeaderStepDownWithoutDoubleAppend)
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("zombie");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_EQ(testing::WaitForLeader({&a, &b}, &a), &a);
+  ASSERT_EQ(testing::StartAndElect({&a, &b}, &a), &a);
   auto warm = b.repl->Propose(b.Op(OpType::kMkdir, "/warm"), In(30s));
   ASSERT_TRUE(warm.ok()) << warm.status().ToString();
   const int64_t epoch = a.repl->View().leader->epoch;
@@ -195,9 +189,7 @@ TEST(ReplicatorKafkaTest, FollowerRetriesTheSameRecordWhileItsStoreFails) {
   KDFS_REQUIRE_KAFKA();
   const std::string prefix = testing::UniquePrefix("storefail");
   TestNode a("n1", prefix), b("n2", prefix);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_NE(testing::WaitForLeader({&a, &b}), nullptr);
+  ASSERT_NE(testing::StartAndElect({&a, &b}), nullptr);
   const int64_t before = b.state.applied_offset();
   b.kv.FailNextCalls(6);  // Redis "down" for the follower's next calls
   auto r = a.repl->Propose(a.Op(OpType::kMkdir, "/while-down"), In(30s));
@@ -224,9 +216,7 @@ TEST(ReplicatorKafkaTest, OversizedOperationsAreRefusedAndNeverWedgeTheLog) {
   const std::string prefix = testing::UniquePrefix("oversize");
   auto small = [](ReplicatorOptions& o) { o.max_record_bytes = 64 << 10; };
   TestNode a("n1", prefix, small), b("n2", prefix, small);
-  ASSERT_TRUE(a.repl->Start().ok());
-  ASSERT_TRUE(b.repl->Start().ok());
-  ASSERT_NE(testing::WaitForLeader({&a, &b}), nullptr);
+  ASSERT_NE(testing::StartAndElect({&a, &b}), nullptr);
 
   // Refused by the origin before anything is produced.
   auto huge = b.repl->Propose(ManyChunkPut(b, "/huge", 2000), In(10s));
