@@ -26,8 +26,8 @@ struct Operation {
   Hlc hlc;             // origin's timestamp; becomes the mtime
   OpType type = OpType::kPut;
 
-  std::string path;  // absolute, already validated (rename: the source)
-  std::string to;    // rename: the destination
+  std::string path;        // absolute, already validated (rename: the source)
+  std::string to;          // rename: the destination
   bool recursive = false;  // delete of a non-empty directory
 
   // kPut only.
