@@ -4,7 +4,19 @@
 
 namespace kdfs {
 
+namespace {
+int64_t MonotonicMillis(Clock* clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock->Now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+bool KafkaHealth::connected() const {
+  return connected_.load() && MonotonicMillis(clock_) - last_ok_ms_.load() <= stale_after_.count();
+}
+
 void KafkaHealth::ReportProbe(bool reachable) {
+  if (reachable) last_ok_ms_.store(MonotonicMillis(clock_));
   const bool was = connected_.exchange(reachable);
   if (was != reachable) {
     spdlog::info("kafka {} node={}", reachable ? "reachable" : "unreachable", node_id_);

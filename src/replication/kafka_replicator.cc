@@ -14,6 +14,10 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kGateRecheck = std::chrono::milliseconds(100);
+// Kafka counts as unreachable once no probe has succeeded for this long: the
+// monitor probes every 250 ms with a 1 s timeout, so a healthy cluster
+// refreshes the verdict well within it.
+constexpr auto kProbeStaleAfter = std::chrono::seconds(3);
 // A follower whose store has failed this long leaves the election.
 constexpr auto kIneligibleAfter = std::chrono::seconds(3);
 
@@ -50,7 +54,7 @@ KafkaReplicator::KafkaReplicator(const ReplicatorOptions& options, StateMachine*
       hlc_(hlc),
       clock_(clock),
       leader_stall_(LeaderStall(options)),
-      health_(options.node_id),
+      health_(options.node_id, clock, kProbeStaleAfter),
       peers_(options.peers, options.node_id, chunks, &arrivals_, options.max_record_bytes) {
   ClusterMonitorOptions mo;
   mo.brokers = options_.brokers;
