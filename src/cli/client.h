@@ -8,6 +8,7 @@
 // Thread-compatible: one client per thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +45,12 @@ class KdfsClient {
   Result<nlohmann::json> Mkdir(const std::string& remote);
   Result<nlohmann::json> Rename(const std::string& from, const std::string& to);
   Result<nlohmann::json> Cluster();
+
+  // Read-your-writes state: the highest version seen (-1 none). Seed it with
+  // what earlier invocations or other threads saw.
+  int64_t seen_version() const { return seen_version_; }
+  void SeedVersion(int64_t v) { seen_version_ = std::max(seen_version_, v); }
+  const ClientOptions& options() const { return options_; }
 
  private:
   explicit KdfsClient(ClientOptions options, std::unique_ptr<HttpClient> http);
