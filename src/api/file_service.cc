@@ -43,6 +43,17 @@ Result<ApplyOutcome> FileService::Submit(Operation op, Deadline deadline) {
   // Replicator::Propose returns the remembered outcome of an op id already
   // applied (a retried Idempotency-Key), race-free; no lookup here.
   op.hlc = hlc_->Now();
+  // --- TEST ONLY (--unsafe-ack-before-apply, chaos harness) -----------------
+  // Proposes, waits 1 ms, and answers success whatever happens next: a
+  // deliberately broken acknowledgement the chaos checkers must catch.
+  if (options_.unsafe_ack_before_apply && op.type != OpType::kMkdir) {
+    (void)replicator_->Propose(op, std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
+    ApplyOutcome fake{op.op_id, Status::Ok(), state_->applied_offset(), false, {}};
+    fake.info.size = op.size;
+    fake.info.etag = op.etag;
+    return fake;
+  }
+  // --- end TEST ONLY ---------------------------------------------------------
   return replicator_->Propose(op, deadline);
 }
 

@@ -31,6 +31,9 @@ struct FileServiceOptions {
   std::string node_id;
   uint32_t chunk_size = 1 << 20;
   size_t upload_window = 8;  // chunks in flight to Kafka per upload
+  // TEST ONLY (chaos harness): acknowledge writes once proposed, before they
+  // are sequenced and applied. Deliberately unsafe; proves the checkers work.
+  bool unsafe_ack_before_apply = false;
 };
 
 struct PutRequest {

@@ -29,9 +29,10 @@ class Node::Impl {
   Status Start() {
     KDFS_RETURN_IF_ERROR(OpenStores());
     KDFS_RETURN_IF_ERROR(StartReplication());
-    files_ =
-        std::make_unique<FileService>(FileServiceOptions{config_.node_id, config_.chunk_size, 8},
-                                      state_.get(), chunks_.get(), replicator_.get(), hlc_.get());
+    FileServiceOptions file_options{config_.node_id, config_.chunk_size, 8};
+    file_options.unsafe_ack_before_apply = config_.unsafe_ack_before_apply;  // test only
+    files_ = std::make_unique<FileService>(file_options, state_.get(), chunks_.get(),
+                                           replicator_.get(), hlc_.get());
     DescribeMetrics();
     ApiContext ctx;
     ctx.files = files_.get();

@@ -63,6 +63,8 @@ void AddFlags(CLI::App& app, NodeConfig& c, std::string& peers) {
   add("--max-ready-lag", c.max_ready_lag, "KDFS_MAX_READY_LAG",
       "records behind the log end before /readyz fails");
   add("--log-level", c.log_level, "KDFS_LOG_LEVEL", "debug, info, warn or error");
+  // TEST ONLY (chaos harness); an empty group hides it from --help.
+  app.add_flag("--unsafe-ack-before-apply", c.unsafe_ack_before_apply)->group("");
 }
 
 Status Check(const NodeConfig& c) {

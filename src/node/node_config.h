@@ -52,6 +52,10 @@ struct NodeConfig {
   int64_t max_ready_lag = 1000;  // --max-ready-lag KDFS_MAX_READY_LAG (records)
 
   std::string log_level = "info";  // --log-level KDFS_LOG_LEVEL
+
+  // TEST ONLY, hidden from --help: acknowledge writes before they are applied
+  // (the chaos harness proves its checkers catch it). Never in production.
+  bool unsafe_ack_before_apply = false;  // --unsafe-ack-before-apply
 };
 
 // Parses flags, environment and config file. On --help or --version prints to
