@@ -13,6 +13,8 @@ PORT ?= 8080
 NODES ?= 3
 PYTHON ?= python3
 PYTEST_ARGS ?=
+PEERS ?= 0
+BENCH_ALL ?= 0
 PYTEST_PATHS ?= tests
 CTEST_ARGS ?=
 CLUSTER := scripts/cluster
@@ -34,7 +36,8 @@ help:
 	@echo "                      nodes, HAProxy) and tests/deploy; PYTEST_PATHS= picks some"
 	@echo "make build            release build (RelWithDebInfo) into $(BUILD)/"
 	@echo "make build-san        ASan+UBSan build into $(BUILD_SAN)/"
-	@echo "make bench            build and run the benchmarks"
+	@echo "make bench            fresh cluster, kdfs vs dd/nginx table in bench/results/ (< 15 min;"
+	@echo "                      PEERS=1 adds SeaweedFS, BENCH_ALL=1 the micro-benchmarks)"
 	@echo "make format           clang-format every C++ source; format-check only checks"
 	@echo "make deps             install missing Debian packages and the Kafka jars"
 	@echo "make clean            remove the build directories"
@@ -122,11 +125,17 @@ summary:
 	  printf '%-12s %s\n' "$$l:" "$${line:-no summary line (see $$f)}"; \
 	done
 
+# bench/run_bench.py: a fresh cluster, one table of kdfs figures beside
+# references, written to bench/results/ (PEERS=1 adds SeaweedFS). BENCH_ALL=1
+# also runs the Google Benchmark programs and bench/*.sh.
 bench: build
-	@set -e; for b in $$(find $(BUILD)/bench -maxdepth 1 -type f -executable -name '*_bench' | sort); do \
-	  echo "== $$b"; $$b; done
-	@set -e; for s in $$(find bench -maxdepth 1 -name '*.sh' | sort); do \
-	  echo "== $$s"; KDFS_BUILD=$(BUILD) bash $$s; done
+	@KDFS_BUILD=$(BUILD) PEERS=$(PEERS) $(PYTHON) bench/run_bench.py
+	@if [ "$(BENCH_ALL)" = 1 ]; then \
+	  for b in $$(find $(BUILD)/bench -maxdepth 1 -type f -executable -name '*_bench' | sort); do \
+	    echo "== $$b"; $$b; done; \
+	  for s in $$(find bench -maxdepth 1 -name '*.sh' | sort); do \
+	    echo "== $$s"; KDFS_BUILD=$(BUILD) bash $$s; done; \
+	fi
 
 format:
 	clang-format -i $(SOURCES)
