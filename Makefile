@@ -36,6 +36,8 @@ help:
 	@echo "                      nodes, HAProxy) and tests/deploy; PYTEST_PATHS= picks some"
 	@echo "make build            release build (RelWithDebInfo) into $(BUILD)/"
 	@echo "make build-san        ASan+UBSan build into $(BUILD_SAN)/"
+	@echo "make chaos            fault-injection campaign (DURATION=s SEED=n CHAOS_FAULTS=all|k1,k2),"
+	@echo "                      report in $(BUILD)/chaos/; partition/delay/skew/disk faults need root"
 	@echo "make bench            fresh cluster, kdfs vs dd/nginx table in bench/results/ (< 15 min;"
 	@echo "                      PEERS=1 adds SeaweedFS, BENCH_ALL=1 the micro-benchmarks)"
 	@echo "make format           clang-format every C++ source; format-check only checks"
@@ -87,7 +89,8 @@ test: deps build build-san
 	$(MAKE) --no-print-directory run-unit B=$(BUILD_SAN) LOG=$(TEST_LOGS)/unit-san.log || rc=1; \
 	$(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1; \
 	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/pytest.log || rc=1; \
-	$(MAKE) --no-print-directory summary LOGS="unit-san unit pytest"; \
+	$(MAKE) --no-print-directory run-chaos DURATION=$(CHAOS_SHORT) SEED=7 LOG=$(TEST_LOGS)/chaos.log || rc=1; \
+	$(MAKE) --no-print-directory summary LOGS="unit-san unit pytest chaos"; \
 	exit $$rc
 
 test-unit: deps build build-san
@@ -120,10 +123,33 @@ summary:
 	@echo "== summary"
 	@for l in $(LOGS); do \
 	  f=$(TEST_LOGS)/$$l.log; \
-	  line=$$(grep -E 'tests passed|No tests were found|[0-9]+ (passed|failed|errors?|deselected|skipped)|no tests ran' $$f \
+	  line=$$(grep -E '^chaos: ops=|tests passed|No tests were found|[0-9]+ (passed|failed|errors?|deselected|skipped)|no tests ran' $$f \
 	    | tail -1 | sed -E 's/^=+ //; s/ =+$$//'); \
 	  printf '%-12s %s\n' "$$l:" "$${line:-no summary line (see $$f)}"; \
 	done
+
+# A chaos campaign (tests/chaos, docs/CHAOS.md): workload + nemesis against a
+# fresh 3-node cluster, then the checkers; the report goes to $(CHAOS_OUT)/ and
+# the last line is `chaos: ops=N faults=N acked=N lost=N divergent=N linearizable=yes|no`.
+# Partition, delay, clock skew and disk-full faults need root.
+.PHONY: chaos run-chaos
+DURATION ?= 300
+SEED ?= 1
+CHAOS_FAULTS ?= all
+CHAOS_SHORT ?= 200
+CHAOS_OUT ?= $(BUILD)/chaos/seed$(SEED)-$(DURATION)s
+chaos: deps
+	$(call configure,$(BUILD),$(RELEASE_FLAGS))
+	cmake --build $(BUILD) -j $(JOBS) --target kdfs-node
+	@$(MAKE) --no-print-directory run-chaos LOG=$(CHAOS_OUT).log
+
+run-chaos:
+	@mkdir -p $(BUILD)/chaos
+	@cd tests/chaos/linearizability && go build -o $(abspath $(BUILD))/chaos/lincheck .
+	@echo "== chaos campaign: $(DURATION) s, seed $(SEED), faults $(CHAOS_FAULTS); report in $(CHAOS_OUT)/"
+	@KDFS_LINCHECK_BIN=$(abspath $(BUILD))/chaos/lincheck $(PYTHON) tests/chaos/campaign.py \
+	  --duration $(DURATION) --seed $(SEED) --faults $(CHAOS_FAULTS) --out $(CHAOS_OUT) \
+	  --node-bin $(abspath $(BUILD))/src/node/kdfs-node 2>&1 | tee $(LOG)
 
 # bench/run_bench.py: a fresh cluster, one table of kdfs figures beside
 # references, written to bench/results/ (PEERS=1 adds SeaweedFS). BENCH_ALL=1

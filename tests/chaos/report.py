@@ -1,0 +1,68 @@
+"""Writes a campaign's report folder and prints its one-line summary."""
+
+import collections
+import json
+from pathlib import Path
+
+
+def summary_line(s):
+    return (f"chaos: ops={s['ops']} faults={s['faults']} acked={s['acked']} lost={s['lost']} "
+            f"divergent={s['divergent']} linearizable={s['linearizable']}")
+
+
+def summarize(history, faults, results):
+    ops = [o for o in history.ops if o["kind"] in ("get", "put", "delete", "publish")]
+    writes = [o for o in ops if o["kind"] != "get"]
+    by_status = collections.Counter(f"{o['kind']}:{o['status']}" for o in history.ops)
+    lin = results["linearizability"]["verdict"]
+    return {
+        "ops": len(ops),
+        "faults": len(faults),
+        "faults_by_kind": dict(collections.Counter(f["kind"] for f in faults)),
+        "fault_errors": sum(1 for f in faults if f.get("apply", {}).get("rc")
+                            or (f.get("heal") or {}).get("rc")),
+        "acked": sum(1 for o in writes if o["status"] == "ok"),
+        "unknown": sum(1 for o in writes if o["status"] == "unknown"),
+        "ops_by_status": dict(sorted(by_status.items())),
+        "lost": sum(len(lost) for _, _, lost in results["lost"]),
+        "lost_paths": len(results["lost"]),
+        "bad_reads": len(results["bad_reads"]),
+        "divergent": len(results["divergent"]),
+        "linearizable": lin,
+        "settled": results["settled"],
+        "harness_errors": by_status.get("error:None", 0),
+    }
+
+
+def passed(s):
+    return (s["lost"] == 0 and s["divergent"] == 0 and s["bad_reads"] == 0
+            and s["linearizable"] == "yes" and s["settled"] and s["harness_errors"] == 0)
+
+
+def write_report(out, history, faults, results):
+    out = Path(out)
+    s = summarize(history, faults, results)
+    history.save(out / "history.jsonl")
+    (out / "faults.json").write_text(json.dumps(faults, indent=1))
+    detail = {k: v for k, v in results.items() if k not in ("bad_reads", "lost")}
+    detail["bad_reads"] = [{"read": o, "why": why} for o, why in results["bad_reads"][:50]]
+    detail["lost"] = [{"path": k, "final": v, "lost_acked_writes": lost[:20]}
+                      for k, v, lost in results["lost"]]
+    (out / "summary.json").write_text(json.dumps({"summary": s, "detail": detail}, indent=1))
+    lines = [f"# chaos campaign, seed {results['seed']}, {results['duration_s']:g} s",
+             "", f"verdict: {'PASS' if passed(s) else 'FAIL'}", "",
+             "| figure | value |", "|---|---|"]
+    for k in ("ops", "acked", "unknown", "faults", "fault_errors", "lost", "lost_paths",
+              "bad_reads", "divergent", "linearizable", "settled", "harness_errors"):
+        lines.append(f"| {k} | {s[k]} |")
+    lines += ["", "faults by kind: " + ", ".join(f"{k}={v}" for k, v in
+                                                 sorted(s["faults_by_kind"].items())),
+              "", "operations by status: " + ", ".join(f"{k}={v}" for k, v in
+                                                      s["ops_by_status"].items()),
+              "", f"wall time {results['wall_s']} s; files: history.jsonl (every operation), "
+              "faults.json, summary.json, porcupine-input.json / porcupine-output.json, "
+              "linearizability-viz/ (only for failing paths), logs/", "", summary_line(s)]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[2:-1]))
+    print(summary_line(s), flush=True)
+    return passed(s)
