@@ -26,12 +26,20 @@ import os
 import threading
 import time
 import uuid
-from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union, cast
 from urllib.parse import quote
 
 import requests
 
-from .errors import ConnectionFailed, KdfsError, PreconditionFailed, Unavailable, error_from_answer
+from .errors import (
+    ConnectionFailed,
+    KdfsError,
+    NotFound,
+    PreconditionFailed,
+    RangeNotSatisfiable,
+    Unavailable,
+    error_from_answer,
+)
 
 #: Size of the pieces uploads are read in and downloads are yielded in.
 CHUNK_SIZE = 1 << 20
@@ -49,6 +57,11 @@ def _encode_path(path: str) -> str:
     return quote(path, safe="/")
 
 
+def _json(response: requests.Response) -> Json:
+    body: Json = response.json()
+    return body
+
+
 def _new_key() -> str:
     return "py-" + uuid.uuid4().hex
 
@@ -62,45 +75,36 @@ def _file_chunks(f: IO[bytes], size: int = CHUNK_SIZE) -> Iterator[bytes]:
 
 
 class _Upload:
-    """A PUT body: what requests gets to send and how to start it over."""
+    """A PUT body: what requests gets to send and how to start it over.
+
+    A seekable file object goes to requests as it is (requests sends its
+    remaining length as Content-Length and reads it in blocks); anything else
+    that reads, and any iterable, is sent chunked from a generator.
+    """
 
     def __init__(self, data: Body) -> None:
         self._start: Optional[int] = None
-        self._file: Optional[IO[bytes]] = None
         self.retryable = True
         if isinstance(data, (bytes, bytearray, memoryview)):
             self.body: Any = bytes(data) if isinstance(data, memoryview) else data
         elif hasattr(data, "read"):
-            self._file = data  # type: ignore[assignment]
+            f = cast(IO[bytes], data)
+            self.body = f
             try:
-                self._start = self._file.tell()  # type: ignore[union-attr]
-                self._file.seek(0, io.SEEK_END)  # type: ignore[union-attr]
-                self.length = self._file.tell() - self._start  # type: ignore[union-attr]
-                self._file.seek(self._start)  # type: ignore[union-attr]
+                self._start = f.tell()
             except (OSError, ValueError, AttributeError):
-                self._start = None
+                self.body = _file_chunks(f)
                 self.retryable = False
-            self.body = self._reader()
         else:
-            self.body = iter(data)  # type: ignore[arg-type]
+            self.body = iter(data)
             self.retryable = False
-
-    def _reader(self) -> Iterator[bytes]:
-        return _file_chunks(self._file)  # type: ignore[arg-type]
-
-    def headers(self) -> Dict[str, str]:
-        # A seekable file has a known length: send it rather than chunks.
-        if self._file is not None and self._start is not None:
-            return {"Content-Length": str(self.length)}
-        return {}
 
     def rewind(self) -> bool:
         """Starts the body over for a retry; False if it cannot be."""
         if not self.retryable:
             return False
-        if self._file is not None:
-            self._file.seek(self._start)  # type: ignore[arg-type]
-            self.body = self._reader()
+        if self._start is not None:
+            self.body.seek(self._start)
         return True
 
 
@@ -160,7 +164,7 @@ class Client:
         return h
 
     def _backoff(self, attempt: int, retry_after: Optional[str]) -> float:
-        delay = min(0.2 * (2**attempt), 3.0)
+        delay: float = min(0.2 * (2**attempt), 3.0)
         if retry_after and retry_after.isdigit():
             delay = max(delay, min(float(retry_after), 10.0))
         return delay
@@ -190,8 +194,6 @@ class Client:
                 h.update(self._read_headers())
             retry_after: Optional[str] = None
             try:
-                if upload is not None:
-                    h.update(upload.headers())
                 r = self._session.request(
                     method,
                     self.url + target,
@@ -250,9 +252,9 @@ class Client:
         upload = _Upload(data)
         r = self._request("PUT", "/v1/files" + _encode_path(path), path=path, headers=headers,
                           upload=upload)
-        return r.json()
+        return _json(r)
 
-    def upload(self, local_path: Union[str, os.PathLike], path: str, **kwargs: Any) -> Json:
+    def upload(self, local_path: Union[str, "os.PathLike[str]"], path: str, **kwargs: Any) -> Json:
         """Streams the local file `local_path` to `path`; see :meth:`put`."""
         with open(local_path, "rb") as f:
             return self.put(path, f, **kwargs)
@@ -261,7 +263,7 @@ class Client:
         """Creates directory `path` and its parents; fine if it exists already."""
         r = self._request("POST", "/v1/mkdir" + _encode_path(path), path=path,
                           headers={"Idempotency-Key": _new_key()})
-        return r.json()
+        return _json(r)
 
     def rm(self, path: str, *, recursive: bool = False) -> None:
         """Deletes a file or an empty directory (any directory if `recursive`)."""
@@ -274,17 +276,15 @@ class Client:
         r = self._request("POST", "/v1/rename", path=source,
                           headers={"Idempotency-Key": _new_key()},
                           json_body={"from": source, "to": dest})
-        return r.json()
+        return _json(r)
 
     # --- reads --------------------------------------------------------------
 
     def stat(self, path: str) -> Json:
         """Metadata of `path`: type, size, version, mtime, etag, content_type, ..."""
-        return self._request("GET", "/v1/stat" + _encode_path(path), path=path, read=True).json()
+        return _json(self._request("GET", "/v1/stat" + _encode_path(path), path=path, read=True))
 
     def exists(self, path: str) -> bool:
-        from .errors import NotFound
-
         try:
             self.stat(path)
             return True
@@ -299,7 +299,7 @@ class Client:
             params["after"] = after
         r = self._request("GET", "/v1/list" + _encode_path(path), path=path, params=params,
                           read=True)
-        return r.json()
+        return _json(r)
 
     def iter_dir(self, path: str, *, page_size: int = 1000) -> Iterator[Json]:
         """Every entry of directory `path` ({name, type, size, version, mtime}),
@@ -318,7 +318,7 @@ class Client:
 
     def cluster(self) -> Json:
         """The cluster as the answering node sees it: leader, nodes, versions, lag."""
-        return self._request("GET", "/v1/cluster", read=False).json()
+        return _json(self._request("GET", "/v1/cluster", read=False))
 
     def _get(self, path: str, offset: int, length: Optional[int]) -> requests.Response:
         headers: Dict[str, str] = {}
@@ -346,7 +346,7 @@ class Client:
         """The bytes of `path` (or of the range given) in memory."""
         return b"".join(self.stream(path, offset=offset, length=length))
 
-    def download(self, path: str, dest: Union[str, os.PathLike, IO[bytes]]) -> int:
+    def download(self, path: str, dest: Union[str, "os.PathLike[str]", IO[bytes]]) -> int:
         """Streams `path` into a local file name or a binary file object;
         returns the number of bytes written."""
         if isinstance(dest, (str, os.PathLike)):
@@ -364,12 +364,17 @@ class Client:
         file. With `etag`, PreconditionFailed if the file is no longer that one."""
         if length <= 0:
             return b""
-        r = self._get(path, offset, length)
+        changed = PreconditionFailed(f"{path} changed while it was read", status=412,
+                                     code="precondition_failed", path=path)
+        try:
+            r = self._get(path, offset, length)
+        except RangeNotSatisfiable:
+            if etag is not None:  # the range lay inside the version being read
+                raise changed from None
+            raise
         with r:
-            got = r.headers.get("ETag", "").strip('"')
-            if etag is not None and got != etag:
-                raise PreconditionFailed(f"{path} changed while it was read", status=412,
-                                         code="precondition_failed", path=path)
+            if etag is not None and r.headers.get("ETag", "").strip('"') != etag:
+                raise changed
             data = r.content
         if r.status_code == 200:  # the server ignored the range
             data = data[offset:offset + length]

@@ -29,7 +29,7 @@ from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 from fsspec.utils import stringify_path
 
 from .client import Client
-from .errors import KdfsError, NotDirectory, NotFound
+from .errors import KdfsError, NotDirectory, PreconditionFailed
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 BLOCK_SIZE = 4 << 20
@@ -179,7 +179,8 @@ class KdfsFileSystem(AbstractFileSystem):
            **kwargs: Any) -> None:
         """Renames atomically on the cluster (into `path2` if it is a directory)."""
         if not (isinstance(path1, str) and isinstance(path2, str)) or maxdepth is not None:
-            return super().mv(path1, path2, recursive=recursive, maxdepth=maxdepth, **kwargs)
+            super().mv(path1, path2, recursive=recursive, maxdepth=maxdepth, **kwargs)
+            return None
         src, dst = self._strip_protocol(path1), self._strip_protocol(path2)
         if src != dst and self.isdir(dst):
             dst = self._join(dst, posixpath.basename(src))
@@ -206,8 +207,15 @@ class KdfsFileSystem(AbstractFileSystem):
         start = max(start or 0, 0)
         return self.client.read_range(path, start, end - start) if end > start else b""
 
+    def _put(self, path: str, data: Any, mode: str = "overwrite") -> Dict[str, Any]:
+        """PUT; mode "create" fails with FileExistsError if `path` exists."""
+        try:
+            return self.client.put(path, data, if_none_match=(mode == "create"))
+        except PreconditionFailed as e:
+            raise FileExistsError(path) from e
+
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
-        self.client.put(self._strip_protocol(path), value, if_none_match=(mode == "create"))
+        self._put(self._strip_protocol(path), value, mode)
 
     def put_file(self, lpath: str, rpath: str, callback: Any = None, mode: str = "overwrite",
                  **kwargs: Any) -> None:
@@ -217,7 +225,7 @@ class KdfsFileSystem(AbstractFileSystem):
             return
         size = os.path.getsize(lpath)
         with open(lpath, "rb") as f:
-            self.client.put(rpath, f, if_none_match=(mode == "create"))
+            self._put(rpath, f, mode)
         if callback is not None:
             callback.set_size(size)
             callback.relative_update(size)
@@ -230,7 +238,10 @@ class KdfsFileSystem(AbstractFileSystem):
             return
         if outfile is not None:
             n = self.client.download(rpath, outfile)
+        elif hasattr(lpath, "write"):
+            n = self.client.download(rpath, lpath)
         else:
+            os.makedirs(os.path.dirname(os.path.abspath(lpath)), exist_ok=True)
             n = self.client.download(rpath, lpath)
         if callback is not None:
             callback.set_size(n)
@@ -259,6 +270,8 @@ class KdfsFile(AbstractBufferedFile):
                  **kwargs: Any) -> None:
         if mode == "ab":
             raise NotImplementedError("kdfs files are written whole; append is not supported")
+        if mode == "xb" and fs.exists(path):  # checked again by the PUT itself
+            raise FileExistsError(path)
         self._queue: "queue.Queue[Optional[bytes]]" = queue.Queue(maxsize=2)
         self._thread: Optional[threading.Thread] = None
         self._error: Optional[BaseException] = None
@@ -269,7 +282,8 @@ class KdfsFile(AbstractBufferedFile):
     # Reading: fsspec's cache asks for the ranges it needs. The ETag of the
     # version opened guards against mixing two versions of the file.
     def _fetch_range(self, start: int, end: int) -> bytes:
-        return self.fs.client.read_range(self.path, start, end - start, etag=self.details.get("etag"))
+        client: Client = self.fs.client
+        return client.read_range(self.path, start, end - start, etag=self.details.get("etag"))
 
     # Writing: blocks go through a small queue to a thread running one PUT.
     def _initiate_upload(self) -> None:
@@ -288,8 +302,8 @@ class KdfsFile(AbstractBufferedFile):
 
     def _run_upload(self) -> None:
         try:
-            self.result = self.fs.client.put(self.path, self._pieces(),
-                                             if_none_match=(self.mode == "xb"))
+            self.result = self.fs._put(self.path, self._pieces(),
+                                       "create" if self.mode == "xb" else "overwrite")
         except BaseException as e:  # reported to the writer
             self._error = e
 
@@ -303,7 +317,7 @@ class KdfsFile(AbstractBufferedFile):
                     self._raise_upload_error()
 
     def _raise_upload_error(self) -> None:
-        if isinstance(self._error, KdfsError):
+        if isinstance(self._error, (KdfsError, FileExistsError)):
             raise self._error
         raise OSError(f"upload of {self.path} failed: {self._error!r}")
 
@@ -328,7 +342,8 @@ class KdfsFile(AbstractBufferedFile):
         self._thread.join()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None and self.writable() and not self.closed:
+        closed: bool = getattr(self, "closed")
+        if exc_type is not None and self.writable() and not closed:
             self.discard()
             self.closed = True
             return
