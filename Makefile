@@ -40,6 +40,8 @@ help:
 	@echo "                      report in $(BUILD)/chaos/; partition/delay/skew/disk faults need root"
 	@echo "make bench            fresh cluster, kdfs vs dd/nginx table in bench/results/ (< 15 min;"
 	@echo "                      PEERS=1 adds SeaweedFS, BENCH_ALL=1 the micro-benchmarks)"
+	@echo "make fuzz             libFuzzer targets in fuzz/ (clang, ASan+UBSan) into $(FUZZ_BUILD)/,"
+	@echo "                      each for FUZZ_SECONDS=$(FUZZ_SECONDS) s from the seed corpus fuzz/corpus/"
 	@echo "make format           clang-format every C++ source; format-check only checks"
 	@echo "make deps             install missing Debian packages and the Kafka jars"
 	@echo "make clean            remove the build directories"
@@ -90,7 +92,8 @@ test: deps build build-san
 	$(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1; \
 	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/pytest.log || rc=1; \
 	$(MAKE) --no-print-directory run-chaos DURATION=$(CHAOS_SHORT) SEED=7 LOG=$(TEST_LOGS)/chaos.log || rc=1; \
-	$(MAKE) --no-print-directory summary LOGS="unit-san unit pytest chaos"; \
+	$(MAKE) --no-print-directory run-fuzz LOG=$(TEST_LOGS)/fuzz.log || rc=1; \
+	$(MAKE) --no-print-directory summary LOGS="unit-san unit pytest chaos fuzz"; \
 	exit $$rc
 
 test-unit: deps build build-san
@@ -163,6 +166,34 @@ bench: build
 	    echo "== $$s"; KDFS_BUILD=$(BUILD) bash $$s; done; \
 	fi
 
+# libFuzzer targets (fuzz/): built with clang into $(FUZZ_BUILD)/, each run for
+# FUZZ_SECONDS from the seeds in fuzz/corpus/<name>/ (new inputs go to
+# $(FUZZ_BUILD)/corpus/, crashes to $(FUZZ_BUILD)/artifacts/). The last line is
+# `fuzz: N passed, M failed`.
+.PHONY: fuzz run-fuzz
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := path_fuzz http_headers_fuzz
+FUZZ_FLAGS := $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DKDFS_SANITIZE=OFF -DKDFS_BUILD_TESTS=OFF -DKDFS_BUILD_BENCH=OFF \
+  -DKDFS_BUILD_FUZZ=ON
+fuzz: deps
+	@$(MAKE) --no-print-directory run-fuzz LOG=$(FUZZ_BUILD)/fuzz.log
+
+run-fuzz:
+	$(call configure,$(FUZZ_BUILD),$(FUZZ_FLAGS))
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+	@mkdir -p $(dir $(LOG)) $(FUZZ_BUILD)/artifacts; passed=0; failed=0; { \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  if $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	       -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	       $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$${t%_fuzz}; then \
+	    passed=$$((passed + 1)); else failed=$$((failed + 1)); fi; \
+	done; \
+	echo "fuzz: $$passed passed, $$failed failed ($(FUZZ_SECONDS) s each; crashes in $(FUZZ_BUILD)/artifacts/)"; \
+	[ $$failed -eq 0 ]; } 2>&1 | tee $(LOG)
+
 format:
 	clang-format -i $(SOURCES)
 
@@ -170,4 +201,4 @@ format-check:
 	clang-format --dry-run -Werror $(SOURCES)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(FUZZ_BUILD)

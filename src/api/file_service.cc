@@ -54,7 +54,10 @@ Result<ApplyOutcome> FileService::Submit(Operation op, Deadline deadline) {
     return fake;
   }
   // --- end TEST ONLY ---------------------------------------------------------
-  return replicator_->Propose(op, deadline);
+  proposals_in_flight_.fetch_add(1, std::memory_order_relaxed);
+  auto outcome = replicator_->Propose(op, deadline);
+  proposals_in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  return outcome;
 }
 
 Result<ApplyOutcome> FileService::Put(const PutRequest& request, BodyReader& body,

@@ -9,6 +9,7 @@
 // Thread-safe: one instance serves every connection thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -72,6 +73,11 @@ class FileService {
   // The verified bytes of one chunk, for peers (GET /internal/chunks/<id>).
   Result<std::string> ReadChunk(const ChunkId& id);
 
+  // Operations proposed by this node and not yet answered (a gauge).
+  int64_t proposals_in_flight() const {
+    return proposals_in_flight_.load(std::memory_order_relaxed);
+  }
+
  private:
   Operation NewOperation(OpType type, const Path& path, const std::string& key);
   // Stamps `op` with this node's HLC and proposes it.
@@ -83,6 +89,7 @@ class FileService {
   ChunkStore* const chunks_;
   Replicator* const replicator_;
   HlcClock* const hlc_;
+  std::atomic<int64_t> proposals_in_flight_{0};
 };
 
 }  // namespace kdfs

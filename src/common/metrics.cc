@@ -29,6 +29,11 @@ void Metrics::Set(const std::string& name, const std::string& labels, double val
   families_[name].values[labels] = value;
 }
 
+void Metrics::Clear(const std::string& name) {
+  std::lock_guard lock(mu_);
+  if (auto it = families_.find(name); it != families_.end()) it->second.values.clear();
+}
+
 void Metrics::Observe(const std::string& name, const std::string& labels, double value) {
   std::lock_guard lock(mu_);
   Family& family = families_[name];

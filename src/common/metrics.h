@@ -20,6 +20,9 @@ class Metrics {
   void Describe(const std::string& name, Type type, const std::string& help);
   void Add(const std::string& name, const std::string& labels, double delta = 1);
   void Set(const std::string& name, const std::string& labels, double value);
+  // Drops every series of a counter or gauge family (for a gauge whose label
+  // changes, e.g. the current leader's id).
+  void Clear(const std::string& name);
   // Records one observation (seconds or bytes) in a histogram family.
   void Observe(const std::string& name, const std::string& labels, double value);
   // Gauges computed at scrape time (applied offset, lag, store bytes...).

@@ -41,6 +41,7 @@ class Node::Impl {
     ctx.local_status = [this] { return LocalStatus(); };
     ctx.cluster = [this] { return ClusterStatus(); };
     ctx.request_timeout_ms = config_.request_timeout_ms;
+    ctx.consistency_wait_ms = config_.consistency_wait_ms;
     handlers_ = std::make_unique<ApiHandlers>(ctx);
     HttpServerOptions http;
     http.listen = config_.listen;
@@ -164,11 +165,17 @@ class Node::Impl {
 
   void DescribeMetrics() {
     metrics_.Describe("kdfs_http_requests_total", Metrics::Type::kCounter,
-                      "HTTP requests by route and method");
+                      "HTTP requests by route, method and status code");
     metrics_.Describe("kdfs_http_request_duration_seconds", Metrics::Type::kHistogram,
                       "HTTP request latency by route");
     metrics_.Describe("kdfs_http_bytes_out_total", Metrics::Type::kCounter,
-                      "file bytes sent to clients");
+                      "response body bytes sent, by route");
+    metrics_.Describe("kdfs_http_bytes_in_total", Metrics::Type::kCounter,
+                      "request body bytes received, by route");
+    metrics_.Describe("kdfs_proposals_in_flight", Metrics::Type::kGauge,
+                      "operations this node proposed and awaits the outcome of");
+    metrics_.Describe("kdfs_leader_epoch", Metrics::Type::kGauge,
+                      "epoch of the current leader (label: its node id); -1 without one");
     metrics_.Describe("kdfs_applied_offset", Metrics::Type::kGauge, "last applied log offset");
     metrics_.Describe("kdfs_lag_records", Metrics::Type::kGauge, "records behind the log end");
     metrics_.Describe("kdfs_is_leader", Metrics::Type::kGauge, "1 while this node sequences");
@@ -179,6 +186,10 @@ class Node::Impl {
       m.Set("kdfs_applied_offset", "", static_cast<double>(view.applied_offset));
       m.Set("kdfs_lag_records", "", static_cast<double>(Lag(view)));
       m.Set("kdfs_is_leader", "", view.is_leader ? 1 : 0);
+      m.Set("kdfs_proposals_in_flight", "", static_cast<double>(files_->proposals_in_flight()));
+      m.Clear("kdfs_leader_epoch");  // one series, labelled by the current leader
+      m.Set("kdfs_leader_epoch", view.leader ? "node=\"" + view.leader->node + "\"" : "",
+            view.leader ? static_cast<double>(view.leader->epoch) : -1);
       ChunkStoreStats stats = chunks_->Stats();
       m.Set("kdfs_chunk_store_bytes", "", static_cast<double>(stats.bytes));
       m.Set("kdfs_chunk_store_chunks", "", static_cast<double>(stats.chunks));

@@ -58,6 +58,8 @@ void AddFlags(CLI::App& app, NodeConfig& c, std::string& peers) {
       "age before an unreferenced chunk may be deleted");
   add("--request-timeout-ms", c.request_timeout_ms, "KDFS_REQUEST_TIMEOUT_MS",
       "deadline of one write or consistent read");
+  add("--consistency-wait-ms", c.consistency_wait_ms, "KDFS_CONSISTENCY_WAIT_MS",
+      "longest wait for X-Kdfs-Min-Version / X-Kdfs-Consistency before 503");
   add("--max-connections", c.max_connections, "KDFS_MAX_CONNECTIONS",
       "open client connections at most");
   add("--max-ready-lag", c.max_ready_lag, "KDFS_MAX_READY_LAG",
