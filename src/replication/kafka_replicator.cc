@@ -255,6 +255,7 @@ ClusterView KafkaReplicator::View() {
   v.is_leader = sequencer_->leading();
   v.kafka_connected = running_.load() && health_.connected();
   v.applied_offset = state_->applied_offset();
+  v.log_gap = follower_->log_gap();
   const int64_t end = monitor_->log_end();
   if (end >= 0) {
     // Caught up means lag 0 even if the end is a transaction marker.

@@ -131,21 +131,29 @@ void LogFollower::Run() {
     SleepUnlessStopped(std::chrono::seconds(1));
   if (!consumer) return;
   auto last_reset_log = SteadyClock::now() - std::chrono::hours(1);
+  int64_t next = state_->applied_offset() + 1;  // the consumer's position
+  last_applied_ = next - 1;
   while (!stop_.load()) {
+    Reposition(&consumer, &next);
+    if (!consumer) break;
     std::unique_ptr<RdKafka::Message> msg(consumer->consume(kPollMs));
     switch (msg->err()) {
       case RdKafka::ERR_NO_ERROR:
         Process(*msg);  // false only when stopping: the loop ends
+        next = msg->offset() + 1;
+        gap_.store(false);
         break;
       case RdKafka::ERR__PARTITION_EOF:
         // Every committed record below msg->offset() has been delivered and
         // applied: the rest up to there are markers or aborted records.
         AdvanceTo(msg->offset());
+        next = msg->offset();
         break;
       case RdKafka::ERR__TIMED_OUT:
         break;
       case RdKafka::ERR__AUTO_OFFSET_RESET:
       case RdKafka::ERR_OFFSET_OUT_OF_RANGE:
+        gap_.store(true);
         if (SteadyClock::now() - last_reset_log > std::chrono::seconds(10)) {
           last_reset_log = SteadyClock::now();
           spdlog::error(
@@ -159,7 +167,27 @@ void LogFollower::Run() {
         break;
     }
   }
-  consumer->close();
+  if (consumer) consumer->close();
+}
+
+void LogFollower::Reposition(std::unique_ptr<RdKafka::KafkaConsumer>* consumer, int64_t* next) {
+  const bool reloaded = state_->ReloadIfRequested();
+  const int64_t want = state_->applied_offset() + 1;
+  if (!reloaded && !reposition_) return;
+  reposition_ = false;
+  if (want == *next) return;
+  spdlog::warn("log follower: the state is now at offset {} (was reading {}): re-positioning",
+               want - 1, *next);
+  (*consumer)->close();
+  consumer->reset();
+  while (!stop_.load() && !(*consumer = Connect()))
+    SleepUnlessStopped(std::chrono::seconds(1));
+  *next = want;
+  last_applied_ = want - 1;
+  gap_.store(false);
+  std::lock_guard<std::mutex> lock(mu_);
+  processed_end_ = want;
+  cv_.notify_all();
 }
 
 bool LogFollower::Process(const RdKafka::Message& msg) {
@@ -190,6 +218,7 @@ bool LogFollower::Process(const RdKafka::Message& msg) {
       v = state_->Validate(rec.op);
     }
     if (v.ok() && !EnsureChunks(rec.op)) return false;
+    if (reposition_) return true;  // the state moved while chunks were awaited
   }
   for (;;) {
     Result<ApplyOutcome> outcome = state_->Apply(offset, rec);
@@ -197,11 +226,18 @@ bool LogFollower::Process(const RdKafka::Message& msg) {
       if (apply_failing_.exchange(false)) spdlog::info("log follower: store is back");
       if (rec.kind == LogRecord::Kind::kOp) hlc_->Observe(rec.op.hlc);
       AdvanceTo(offset + 1);
+      last_applied_ = offset;
       if (on_applied_) on_applied_(offset, rec, *outcome);
       return true;
     }
     NoteApplyFailure(offset, outcome.status(), &backoff);
     if (stop_.load()) return false;
+    if (state_->applied_offset() < last_applied_ || state_->ReloadIfRequested()) {
+      // The store rolled back (lost its AOF tail) or was replaced: read again
+      // from applied_offset()+1.
+      reposition_ = true;
+      return true;
+    }
   }
 }
 
@@ -227,6 +263,10 @@ bool LogFollower::EnsureChunks(const Operation& op) {
   auto last_progress = SteadyClock::now();
   auto stall = options_.chunk_stall;
   while (!stop_.load()) {
+    if (state_->ReloadIfRequested()) {
+      reposition_ = true;  // a snapshot replaced the state: this put may be moot
+      return true;
+    }
     const uint64_t seen = arrivals_->generation();
     for (auto it = missing.begin(); it != missing.end();) {
       it = chunks_->Has(*it) ? missing.erase(it) : std::next(it);

@@ -72,6 +72,11 @@ class LogFollower {
   // True while the store has kept failing to apply the current record for
   // at least `at_least`.
   bool apply_failing_for(std::chrono::milliseconds at_least) const;
+  // True while the next offset to apply is no longer in the log (retention
+  // deleted it): only a snapshot can bring this node forward. After a
+  // snapshot was loaded (StateMachine::RequestReload) the follower reloads
+  // and re-positions itself at applied_offset()+1, either way.
+  bool log_gap() const { return gap_.load(); }
 
  private:
   void Run();
@@ -82,6 +87,9 @@ class LogFollower {
   // Logs a store failure, marks the follower failing and backs off.
   void NoteApplyFailure(int64_t offset, const Status& s, std::chrono::milliseconds* backoff);
   void AdvanceTo(int64_t end);
+  // Reloads a state replaced by recovery, or follows a store that rolled
+  // back; reconnects at applied_offset()+1 if that is not `*next`.
+  void Reposition(std::unique_ptr<RdKafka::KafkaConsumer>* consumer, int64_t* next);
   void SleepUnlessStopped(std::chrono::milliseconds d);
 
   const LogFollowerOptions options_;
@@ -96,6 +104,9 @@ class LogFollower {
 
   std::atomic<bool> stop_{false};
   std::atomic<bool> apply_failing_{false};
+  std::atomic<bool> gap_{false};
+  bool reposition_ = false;                   // follower thread only
+  int64_t last_applied_ = -1;                 // follower thread only: the last offset it applied
   std::atomic<int64_t> failing_since_ms_{0};  // steady clock, valid while apply_failing_
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -51,6 +51,9 @@ struct ClusterView {
   // log_end_offset - applied_offset is the lag (0 when caught up, even if
   // the log ends with a transaction marker); -1 if unknown.
   int64_t log_end_offset = -1;
+  // The next record to apply is no longer in the log (retention): this node
+  // needs a snapshot (LogFollower::log_gap).
+  bool log_gap = false;
 };
 
 // A stream of chunks of one upload being published to <prefix>.chunks.

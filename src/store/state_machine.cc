@@ -51,6 +51,8 @@ class StateMachine::Impl {
   Impl(MetaKv* kv, StateMachineOptions options) : kv_(kv), options_(options), ops_(kv) {}
 
   Status Open();
+  void RequestReload() { reload_requested_.store(true); }
+  bool ReloadIfRequested();
   Result<ApplyOutcome> Apply(int64_t offset, const LogRecord& record);
   Status Validate(const Operation& op) const;
   Result<FileInfo> Stat(std::string_view path) const;
@@ -96,6 +98,7 @@ class StateMachine::Impl {
   bool opened_ = false;
   bool needs_reload_ = false;  // a commit failed: Redis may or may not have it
   int64_t acked_offset_ = -1;  // highest offset this instance applied
+  std::atomic<bool> reload_requested_{false};
 
   // Published for readers.
   std::atomic<int64_t> applied_{-1};
@@ -177,6 +180,14 @@ Status StateMachine::Impl::Open() {
   }
   if (s.ok()) opened_ = true;
   return s;
+}
+
+bool StateMachine::Impl::ReloadIfRequested() {
+  if (!opened_ || !reload_requested_.load()) return false;
+  if (!Load().ok()) return false;  // still requested: retried by the next call
+  reload_requested_.store(false);
+  acked_offset_ = meta_.applied_offset;  // the loaded history replaces ours
+  return true;
 }
 
 Status StateMachine::Impl::Remember(const ApplyOutcome& outcome, Meta* m, WriteBatch* b) {
@@ -344,6 +355,12 @@ StateMachine::~StateMachine() = default;
 
 Status StateMachine::Open() {
   return impl_->Open();
+}
+void StateMachine::RequestReload() {
+  impl_->RequestReload();
+}
+bool StateMachine::ReloadIfRequested() {
+  return impl_->ReloadIfRequested();
 }
 int64_t StateMachine::applied_offset() const {
   return impl_->applied_offset();

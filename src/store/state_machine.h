@@ -75,6 +75,15 @@ class StateMachine {
   // empty store. Must succeed before any other call.
   Status Open();
 
+  // Recovery replaced the store's contents underneath (a snapshot was
+  // loaded): the applier re-reads `meta` and forgets what it had applied, at
+  // its next ReloadIfRequested() (the log follower calls it between
+  // records). Thread-safe.
+  void RequestReload();
+  // Applier thread only: performs a requested reload; true if it did one
+  // successfully (the applied offset may have moved either way).
+  bool ReloadIfRequested();
+
   int64_t applied_offset() const;  // -1 before any record
   std::string digest() const;      // hex; rolling hash of every applied record
   LeaderRecord leader() const;     // from the last leader record applied
