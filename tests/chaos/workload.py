@@ -3,9 +3,11 @@
 Every write carries a unique token; its body is the line "kdfs-chaos <token>"
 repeated a random number of times, so any read is traced to exactly one write
 (or recognised as bytes no write wrote). Writes carry the token as
-Idempotency-Key and are retried with it on 503/connection errors for a while,
-which turns most ambiguous answers into known ones (the node returns the first
-outcome of a key it has applied). Each client is seeded from the campaign seed.
+Idempotency-Key and are retried with it on 503/connection errors for a while
+(after the first attempt through the gateway), which turns most ambiguous
+answers into known ones: the node returns the first outcome of a key it has
+applied. A write all of whose attempts were refused before reaching the log
+(connection refused, or the node's own "writes are refused") is a failure. Each client is seeded from the campaign seed.
 """
 
 import http.client
@@ -119,9 +121,12 @@ class Workload:
             History.complete(rec, "fail", detail=f"{status} {body[:200]!r}")
 
     def _write(self, rec, method, path, body=None, headers=None, url=None):
-        """Sends with retries on ambiguous answers; returns (status, answer) or (None, error)."""
+        """Sends, retrying ambiguous answers (first at url, then through the
+        gateway) with the same Idempotency-Key. Returns (status, answer), or
+        (None, last error) when no attempt got a decision; rec["maybe_applied"]
+        then tells whether any attempt may have reached the log."""
         deadline = time.monotonic() + self.retry_s
-        last = None
+        rec["maybe_applied"] = False
         while True:
             try:
                 status, _, answer = request(url, method, path, body=body, headers=headers,
@@ -129,10 +134,18 @@ class Workload:
                 if status < 500:
                     return status, answer
                 last = f"{status} {answer[:200]!r}"
+                # Refused before anything was proposed: the node's own check,
+                # asked directly (HAProxy may have replayed an ambiguous attempt).
+                definite = (status == 503 and b"writes are refused" in answer
+                            and url != self.endpoints[0][1])
+            except ConnectionRefusedError as e:
+                last, definite = f"transport: {e}", True  # never reached a node
             except (OSError, http.client.HTTPException) as e:
-                last = f"transport: {e}"
+                last, definite = f"transport: {e}", False
+            rec["maybe_applied"] = rec["maybe_applied"] or not definite
             if time.monotonic() >= deadline or self.stop.is_set():
                 return None, last
+            url = self.endpoints[0][1]
             time.sleep(0.5)
 
     def _put(self, i, key, name, url, token, reps, path=None):
@@ -177,8 +190,9 @@ class Workload:
     def _settle(rec, status, answer):
         if status is not None and 200 <= status < 300:
             History.complete(rec, "ok", detail=status)
-        elif status in DEFINITE_FAIL:
-            History.complete(rec, "fail", detail=f"{status} {answer[:200]!r}")
+        elif status in DEFINITE_FAIL or (status is None and not rec["maybe_applied"]):
+            History.complete(rec, "fail", detail=answer if status is None else
+                             f"{status} {answer[:200]!r}")
         else:
             History.complete(rec, "unknown", detail=answer if status is None else
                              f"{status} {answer[:200]!r}")
