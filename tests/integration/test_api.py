@@ -269,8 +269,12 @@ def test_rename_file_and_directory(api):
     before = settled(c)
     assert_error(post(c, "/v1/rename", json={"from": base + "/nope", "to": base + "/x"}), 404, "not_found")
     # Into its own subtree, and onto an existing directory: conflicts.
-    assert_error(post(c, "/v1/rename", json={"from": base + "/e", "to": base + "/e/sub/in"}), 409)
-    assert_error(post(c, "/v1/rename", json={"from": base + "/moved/one", "to": base + "/e/sub/two/x"}), 409)
+    assert_error(post(c, "/v1/rename", json={"from": base + "/e", "to": base + "/e/sub/in"}), 409, "invalid_rename")
+    assert_error(post(c, "/v1/rename", json={"from": base + "/moved/one", "to": base + "/e/sub/two/x"}), 409,
+                 "parent_not_directory")
+    assert_error(post(c, "/v1/rename", json={"from": base + "/moved/one", "to": base + "/e/sub/two"}), 409,
+                 "already_exists")
+    assert_error(post(c, "/v1/rename", json={"from": "/", "to": base + "/root"}), 409, "invalid_rename")
     after = settled(c)
     assert after.chunks == before.chunks
     assert get(c, base + "/e/sub/two", node=3).content == b"2"
