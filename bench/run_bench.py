@@ -123,6 +123,30 @@ class RssSampler:
         self._thread.join()
 
 
+def cpu_seconds(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    f = stat[stat.rindex(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds that groups of processes spend inside the block."""
+
+    def __init__(self, groups):
+        self.groups, self.used = groups, {}
+
+    def __enter__(self):
+        self._start = {g: sum(cpu_seconds(p) for p in pids) for g, pids in self.groups.items()}
+        return self
+
+    def __exit__(self, *exc):
+        self.used = {g: sum(cpu_seconds(p) for p in pids) - self._start[g]
+                     for g, pids in self.groups.items()}
+
+
 class Cluster:
     def __init__(self, work, port):
         self.dir, self.port = work / "cluster", port
@@ -148,6 +172,15 @@ class Cluster:
     @property
     def gateway(self):
         return self.info["gateway"]["url"]
+
+    def process_groups(self):
+        """{group: pids} of the cluster's processes, for CpuMeter."""
+        i = self.info
+        groups = {"nodes": self.node_pids(), "redis": [n["redis"]["pid"] for n in i["nodes"]],
+                  "haproxy": [i["gateway"]["pid"]]}
+        if not i["kafka"].get("external"):
+            groups["kafka"] = [i["kafka"]["pid"]]
+        return groups
 
     def node_pids(self):
         return [n["pid"] for n in self.info["nodes"] if n["pid"]]
@@ -280,10 +313,17 @@ def small_files(cluster, nginx, rows, raw):
         (small / f"f{i}").write_bytes(payload)
     for clients, files in SMALL_LOADS:
         log(f"4 KiB files, {clients} clients")
-        k = bench_json("-n", files, "-c", clients, "-s", "4K", url=cluster.gateway)
+        prefix = f"/bench/small{clients}"
+        with CpuMeter(cluster.process_groups()) as cpu:
+            k = bench_json("--op", "put", "--keep", "--prefix", prefix, "-n", files, "-c", clients,
+                           "-s", "4K", url=cluster.gateway)
+        k.update(bench_json("--op", "get", "--prefix", prefix, "-n", files, "-c", clients, "-s", "4K",
+                            url=cluster.gateway))
+        kdfs("rm", "-r", prefix, url=cluster.gateway)
         n = bench_json("--raw", "--op", "get", "--prefix", "/small", "-n", most, "-c", clients,
                        "-s", "4K", url=nginx.url)
-        raw[f"small_{clients}"] = {"kdfs": k, "nginx": n}
+        cpu_ms = {g: 1000 * v / max(k["put"]["ok"], 1) for g, v in cpu.used.items()}
+        raw[f"small_{clients}"] = {"kdfs": k, "nginx": n, "put_cpu_ms_per_op": cpu_ms}
         for r in (k["put"], k["get"], n["get"]):
             if r["errors"]:
                 raise RuntimeError(f"load generator errors: {r}")
@@ -293,6 +333,12 @@ def small_files(cluster, nginx, rows, raw):
         rows.append(row(f"4 KiB GET, {clients} clients (ops/s; p50/p99 ms)", k["get"]["rate"],
                         "nginx", n["get"]["rate"], lat=(k["get"]["p50_ms"], k["get"]["p99_ms"]),
                         ref_lat=(n["get"]["p50_ms"], n["get"]["p99_ms"])))
+    cpu_ms = raw["small_64"]["put_cpu_ms_per_op"]
+    total = sum(cpu_ms.values())
+    rows.append(row("CPU ms per 4 KiB PUT at 64 clients, all cluster processes "
+                    f"({', '.join(f'{g} {v:.1f}' for g, v in cpu_ms.items())})", total,
+                    f"ceiling on {os.cpu_count()} cores (ops/s)", os.cpu_count() * 1000 / total,
+                    ratio=False))
 
 
 def listing(work, cluster, rows, raw):
@@ -360,10 +406,10 @@ def failover(cluster, rows, raw):
 
 
 def row(name, kdfs_value, ref_name, ref_value, goal=None, goal_abs=None, lat=None, ref_lat=None,
-        lower_better=False):
+        lower_better=False, ratio=True):
     return {"name": name, "kdfs": kdfs_value, "reference_name": ref_name, "reference": ref_value,
             "goal_ratio": goal, "goal_abs": goal_abs, "lat": lat, "ref_lat": ref_lat,
-            "lower_better": lower_better}
+            "lower_better": lower_better, "ratio": ratio}
 
 
 def fmt(v, lat=None):
@@ -371,7 +417,7 @@ def fmt(v, lat=None):
         return ""
     s = f"{v:,.0f}" if v >= 100 else f"{v:.2f}" if v < 10 else f"{v:.1f}"
     if lat:
-        s += f" ({lat[0]:.1f}/{lat[1]:.1f})"
+        s += " (" + "/".join(f"{x:.2f}" if x < 1 else f"{x:.1f}" for x in lat) + ")"
     return s
 
 
@@ -392,9 +438,10 @@ def table(rows, extra_columns=()):
     lines = [head, "|" + "---|" * (6 + len(extra_columns))]
     for r in rows:
         ratio = ""
-        if r["reference"] and not r["lower_better"]:
+        if r["reference"] and r["ratio"] and not r["lower_better"]:
             ratio = f"{r['kdfs'] / r['reference']:.0%}"
-        extras = "".join(f" {fmt(r.get('extra', {}).get(c))} |" for c in extra_columns)
+        extras = "".join(f" {fmt(r.get('extra', {}).get(c), r.get('extra_lat'))} |"
+                         for c in extra_columns)
         lines.append(f"| {r['name']} | {fmt(r['kdfs'], r['lat'])} | {r['reference_name']} | "
                      f"{fmt(r['reference'], r['ref_lat'])} | {ratio} | {verdict(r)} |{extras}")
     return "\n".join(lines)
