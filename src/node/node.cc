@@ -7,12 +7,16 @@
 
 #include "api/api_handlers.h"
 #include "api/file_service.h"
+#include "api/internal_handlers.h"
 #include "common/clock.h"
 #include "common/env.h"
 #include "common/hlc.h"
 #include "common/metrics.h"
 #include "http/http_client.h"
 #include "http/http_server.h"
+#include "recovery/gated_kv.h"
+#include "recovery/recovery_manager.h"
+#include "recovery/redis_wipe.h"
 #include "replication/replicator.h"
 #include "store/chunk_store.h"
 #include "store/redis_kv.h"
@@ -43,6 +47,7 @@ class Node::Impl {
     ctx.request_timeout_ms = config_.request_timeout_ms;
     ctx.consistency_wait_ms = config_.consistency_wait_ms;
     handlers_ = std::make_unique<ApiHandlers>(ctx);
+    StartRecovery();
     HttpServerOptions http;
     http.listen = config_.listen;
     http.max_body_bytes = config_.max_body_bytes;
@@ -50,13 +55,14 @@ class Node::Impl {
     http.max_connections = config_.max_connections;
     server_ = std::make_unique<HttpServer>(
         http, [this](HttpRequest& req, BodyReader& body, ResponseWriter& res) {
-          handlers_->Handle(req, body, res);
+          if (!internal_->Handle(req, res)) handlers_->Handle(req, body, res);
         });
     return server_->Start();
   }
 
   void Stop() {
     if (server_) server_->Stop();
+    if (recovery_) recovery_->Stop();
     if (replicator_) replicator_->Stop();
   }
 
@@ -68,7 +74,8 @@ class Node::Impl {
     KDFS_ASSIGN_OR_RETURN(chunks_, ChunkStore::Open(Env::Default(), chunk_options));
     KDFS_ASSIGN_OR_RETURN(RedisKvOptions redis, RedisKvOptions::FromAddress(config_.redis));
     kv_ = std::make_unique<RedisKv>(redis);
-    state_ = std::make_unique<StateMachine>(kv_.get());
+    gated_ = std::make_unique<GatedKv>(kv_.get());  // recovery holds commits through it
+    state_ = std::make_unique<StateMachine>(gated_.get());
     // Redis may not be up yet (e.g. started alongside): retry, reporting.
     for (int attempt = 0;; ++attempt) {
       Status st = state_->Open();
@@ -77,6 +84,7 @@ class Node::Impl {
         spdlog::warn("waiting for Redis at {}: {}", config_.redis, st.ToString());
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+    initial_applied_ = state_->applied_offset();
     hlc_ = std::make_unique<HlcClock>(Clock::Real(), config_.node_id);
     return Status::Ok();
   }
@@ -99,7 +107,28 @@ class Node::Impl {
     return replicator_->Start();
   }
 
+  void StartRecovery() {
+    RecoveryOptions r;
+    r.node_id = config_.node_id;
+    r.peers = config_.peers;
+    r.data_dir = config_.data_dir;
+    r.max_chunk_bytes = config_.chunk_size;
+    r.bootstrap_min_records = config_.bootstrap_min_records;
+    r.fetch_parallel = static_cast<size_t>(std::max(1, config_.bootstrap_parallel));
+    r.scrub_bytes_per_sec = config_.scrub_bytes_per_sec;
+    r.divergence_check = std::chrono::milliseconds(config_.divergence_check_ms);
+    const RedisKvOptions redis = kv_->options();
+    recovery_ = std::make_unique<RecoveryManager>(
+        r, gated_.get(), state_.get(), chunks_.get(), [redis] { return WipeRedisPrefix(redis); },
+        [this] { return replicator_->View().log_gap; }, initial_applied_);
+    recovery_->RegisterMetrics(&metrics_);
+    internal_ = std::make_unique<InternalHandlers>(config_.node_id, gated_.get(),
+                                                   config_.data_dir + "/recovery", &metrics_);
+    recovery_->Start();
+  }
+
   Status Readiness() {
+    KDFS_RETURN_IF_ERROR(recovery_->Readiness());
     Status redis = kv_->Ping();
     if (!redis.ok()) return Status::Unavailable("Redis unreachable: " + redis.message());
     ClusterView view = replicator_->View();
@@ -132,6 +161,7 @@ class Node::Impl {
             {"lag", Lag(view)},
             {"kafka_connected", view.kafka_connected},
             {"digest", state_->digest()},
+            {"recovery", recovery_->ProgressJson()},
             {"leader", leader}};
   }
 
@@ -200,11 +230,15 @@ class Node::Impl {
   Metrics metrics_;
   std::unique_ptr<ChunkStore> chunks_;
   std::unique_ptr<RedisKv> kv_;
+  std::unique_ptr<GatedKv> gated_;
+  int64_t initial_applied_ = -1;
   std::unique_ptr<StateMachine> state_;
   std::unique_ptr<HlcClock> hlc_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<FileService> files_;
   std::unique_ptr<ApiHandlers> handlers_;
+  std::unique_ptr<RecoveryManager> recovery_;
+  std::unique_ptr<InternalHandlers> internal_;
   std::unique_ptr<HttpServer> server_;
 };
 

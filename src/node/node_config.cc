@@ -65,6 +65,18 @@ void AddFlags(CLI::App& app, NodeConfig& c, std::string& peers) {
   add("--max-ready-lag", c.max_ready_lag, "KDFS_MAX_READY_LAG",
       "records behind the log end before /readyz fails");
   add("--log-level", c.log_level, "KDFS_LOG_LEVEL", "debug, info, warn or error");
+  add("--bootstrap-min-records", c.bootstrap_min_records, "KDFS_BOOTSTRAP_MIN_RECORDS",
+      "an empty node this many records behind a peer loads a snapshot instead of replaying");
+  add("--bootstrap-parallel", c.bootstrap_parallel, "KDFS_BOOTSTRAP_PARALLEL",
+      "concurrent chunk fetches while bootstrapping");
+  // The last value wins, so that a restart can override a cluster-wide setting.
+  app.add_option("--scrub-bytes-per-sec", c.scrub_bytes_per_sec,
+                 "rate at which the scrubber verifies chunks (0: off)")
+      ->envname("KDFS_SCRUB_BYTES_PER_SEC")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  add("--divergence-check-ms", c.divergence_check_ms, "KDFS_DIVERGENCE_CHECK_MS",
+      "period of the state digest comparison with peers (0: off)");
   // TEST ONLY (chaos harness); an empty group hides it from --help.
   app.add_flag("--unsafe-ack-before-apply", c.unsafe_ack_before_apply)->group("");
 }

@@ -54,6 +54,12 @@ struct NodeConfig {
 
   std::string log_level = "info";  // --log-level KDFS_LOG_LEVEL
 
+  // Recovery (src/recovery).
+  int64_t bootstrap_min_records = 100;         // --bootstrap-min-records KDFS_BOOTSTRAP_MIN_RECORDS
+  int bootstrap_parallel = 8;                  // --bootstrap-parallel KDFS_BOOTSTRAP_PARALLEL
+  uint64_t scrub_bytes_per_sec = 16ULL << 20;  // --scrub-bytes-per-sec KDFS_SCRUB_BYTES_PER_SEC
+  int divergence_check_ms = 5000;  // --divergence-check-ms KDFS_DIVERGENCE_CHECK_MS (0: off)
+
   // TEST ONLY, hidden from --help: acknowledge writes before they are applied
   // (the chaos harness proves its checkers catch it). Never in production.
   bool unsafe_ack_before_apply = false;  // --unsafe-ack-before-apply
