@@ -61,7 +61,7 @@ Result<ApplyOutcome> FileService::Submit(Operation op, Deadline deadline) {
 }
 
 Result<ApplyOutcome> FileService::Put(const PutRequest& request, BodyReader& body,
-                                      Deadline deadline) {
+                                      std::chrono::milliseconds timeout) {
   if (!request.idempotency_key.empty()) {
     // Before reading the body: a retry of a finished upload is not uploaded again.
     KDFS_ASSIGN_OR_RETURN(auto previous, state_->FindOutcome(request.idempotency_key));
@@ -91,6 +91,7 @@ Result<ApplyOutcome> FileService::Put(const PutRequest& request, BodyReader& bod
     op.size += n;
     if (n < buf.size()) break;
   }
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout;
   KDFS_RETURN_IF_ERROR(upload->Finish(deadline));
   op.etag = whole.FinalHex();
   return Submit(std::move(op), deadline);

@@ -51,7 +51,12 @@ class FileService {
   FileService(FileServiceOptions options, StateMachine* state, ChunkStore* chunks,
               Replicator* replicator, HlcClock* hlc);
 
-  Result<ApplyOutcome> Put(const PutRequest& request, BodyReader& body, Deadline deadline);
+  // Streams `body` into chunks, then commits. `timeout` bounds the commit
+  // (the last chunks' acknowledgement, proposal and apply) and counts from
+  // the body's last byte, so that a large upload is never cut off for taking
+  // longer than `timeout` to arrive.
+  Result<ApplyOutcome> Put(const PutRequest& request, BodyReader& body,
+                           std::chrono::milliseconds timeout);
   Result<ApplyOutcome> Delete(const Path& path, bool recursive, const std::string& key,
                               Deadline deadline);
   Result<ApplyOutcome> Mkdir(const Path& path, const std::string& key, Deadline deadline);

@@ -52,7 +52,8 @@ void ApiHandlers::PutFile(const HttpRequest& request, const Path& path, BodyRead
     put.if_none_match_any = true;
   }
   put.idempotency_key = request.headers.Get("idempotency-key").value_or("");
-  SendWriteOutcome(ctx_.files->Put(put, body, RequestDeadline()), path, 201, response);
+  auto timeout = std::chrono::milliseconds(ctx_.request_timeout_ms);
+  SendWriteOutcome(ctx_.files->Put(put, body, timeout), path, 201, response);
 }
 
 bool ApiHandlers::WaitConsistent(const HttpRequest& request, ResponseWriter& response) {

@@ -487,3 +487,23 @@ def test_metrics_expose_and_move(api):
     assert leaders == 1
     epoch_lines = [l for l in after.splitlines() if l.startswith("kdfs_leader_epoch{")]
     assert len(epoch_lines) == 1 and 'node="node-' in epoch_lines[0]
+
+
+def test_upload_slower_than_the_request_timeout_still_commits(make_cluster):
+    # The commit deadline counts from the body's last byte: an upload that
+    # takes longer to arrive than --request-timeout-ms is not cut off.
+    c = make_cluster(node_args=("--request-timeout-ms=2000", "--chunk-size=65536"))
+    pieces = [os.urandom(65536) for _ in range(16)]
+
+    def slow_body():
+        for p in pieces:
+            time.sleep(0.25)  # paces the upload (4 s in all), not a wait for a condition
+            yield p
+
+    t0 = time.monotonic()
+    r = c.http.put(c.gateway + files_url("/slow/upload"), data=slow_body(), timeout=60)
+    assert time.monotonic() - t0 > 3
+    assert r.status_code == 201, r.text
+    assert r.json()["size"] == 16 * 65536
+    got = get(c, "/slow/upload", node=3, **{"X-Kdfs-Min-Version": str(r.json()["version"])})
+    assert got.content == b"".join(pieces)
