@@ -150,13 +150,15 @@ Result<std::string> FileService::LoadChunk(const ChunkId& id, Deadline deadline)
 }
 
 Status FileService::Read(const FileInfo& file, uint64_t offset, uint64_t length,
-                         const std::function<Status(std::string_view)>& sink, Deadline deadline) {
+                         const std::function<Status(std::string_view)>& sink,
+                         std::chrono::milliseconds chunk_timeout) {
   if (length == 0) return Status::Ok();
   const uint64_t chunk_size = file.chunk_size;
   if (chunk_size == 0) return Status::Internal("file has no chunk size");
   uint64_t end = offset + length;
   for (uint64_t index = offset / chunk_size; index * chunk_size < end; ++index) {
     if (index >= file.chunks.size()) return Status::Internal("file shorter than its size");
+    const Deadline deadline = std::chrono::steady_clock::now() + chunk_timeout;
     KDFS_ASSIGN_OR_RETURN(std::string data, LoadChunk(file.chunks[index], deadline));
     uint64_t chunk_start = index * chunk_size;
     uint64_t from = std::max(offset, chunk_start) - chunk_start;

@@ -70,10 +70,13 @@ class FileService {
   Result<FileInfo> Stat(const Path& path) const;
   Result<ListPage> List(const Path& path, const std::string& after, size_t limit) const;
   // Streams bytes [offset, offset + length) of `file` to `sink`, chunk by
-  // chunk. A chunk missing or corrupt locally is fetched from a peer first;
-  // if that fails the read fails (never wrong bytes).
+  // chunk. A chunk missing or corrupt locally is fetched from a peer first,
+  // within `chunk_timeout` (counted per chunk, so that a long download is
+  // not cut off by a whole-request deadline); if that fails the read fails
+  // (never wrong bytes).
   Status Read(const FileInfo& file, uint64_t offset, uint64_t length,
-              const std::function<Status(std::string_view)>& sink, Deadline deadline);
+              const std::function<Status(std::string_view)>& sink,
+              std::chrono::milliseconds chunk_timeout);
 
   // The verified bytes of one chunk, for peers (GET /internal/chunks/<id>).
   Result<std::string> ReadChunk(const ChunkId& id);

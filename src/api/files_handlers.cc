@@ -142,7 +142,7 @@ void ApiHandlers::StreamFile(const FileInfo& info, const ByteRange& range, int s
         }
         return response.Write(piece);
       },
-      RequestDeadline());
+      std::chrono::milliseconds(ctx_.request_timeout_ms));
   if (!begun && st.ok()) st = response.BeginStream(status, range.length);
   if (!begun && !st.ok()) return SendError(response, st);
   (void)response.EndStream();  // on error the connection closes mid-body
