@@ -35,8 +35,11 @@ def summarize(history, faults, results):
 
 
 def passed(s):
+    # A fault that could not be applied or healed (e.g. a restarted node that
+    # never became ready) fails the campaign too.
     return (s["lost"] == 0 and s["divergent"] == 0 and s["bad_reads"] == 0
-            and s["linearizable"] == "yes" and s["settled"] and s["harness_errors"] == 0)
+            and s["linearizable"] == "yes" and s["settled"] and s["harness_errors"] == 0
+            and s["fault_errors"] == 0)
 
 
 def write_report(out, history, faults, results):
@@ -62,6 +65,11 @@ def write_report(out, history, faults, results):
               "", f"wall time {results['wall_s']} s; files: history.jsonl (every operation), "
               "faults.json, summary.json, porcupine-input.json / porcupine-output.json, "
               "linearizability-viz/ (only for failing paths), logs/", "", summary_line(s)]
+    for f in faults:
+        for step in ("apply", "heal"):
+            if (f.get(step) or {}).get("rc"):
+                lines.insert(-1, f"fault {f['kind']} node {f['node']}: `{f[step]['cmd']}` "
+                             f"exited {f[step]['rc']}: {f[step]['out'][-200:]}\n")
     (out / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[2:-1]))
     print(summary_line(s), flush=True)
