@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
 #include <vector>
 
 #include "store/meta_schema.h"
@@ -54,42 +55,44 @@ void Scrubber::RunPass() {
   });
   window_start_ = std::chrono::steady_clock::now();
   window_bytes_ = 0;
+  std::set<ChunkId> tried;  // corrupt ones: not counted again as missing
   for (const auto& id : ids) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
-    Check(id);
+    if (!Check(id)) tried.insert(id);
   }
   // Referenced chunks that are not on disk at all.
   auto refs = kv_->HGetAll(schema::kRefsKey);
   if (refs.ok()) {
     for (const auto& [hex, count] : *refs) {
       auto id = ChunkId::FromHex(hex);
-      if (id.ok() && !chunks_->Has(*id)) Repair(*id, &counters_.missing);
+      if (id.ok() && !tried.count(*id) && !chunks_->Has(*id)) Repair(*id, &counters_.missing);
     }
   }
   counters_.passes.fetch_add(1);
 }
 
-void Scrubber::Check(const ChunkId& id) {
+bool Scrubber::Check(const ChunkId& id) {
   Result<std::string> data = chunks_->Read(id);
   if (data.ok()) {
     counters_.scanned.fetch_add(1);
     counters_.scanned_bytes.fetch_add(data->size());
     Throttle(data->size());
-    return;
+    return true;
   }
-  if (data.status().code() != Code::kCorruption) return;  // e.g. removed meanwhile
+  if (data.status().code() != Code::kCorruption) return true;  // e.g. removed meanwhile
   counters_.scanned.fetch_add(1);
   spdlog::error("scrubber: chunk {} is corrupt (quarantined): {}", id.Hex(),
                 data.status().ToString());
   auto referenced = state_->IsChunkReferenced(id);
   if (referenced.ok() && !*referenced) {
     counters_.corrupt.fetch_add(1);
-    return;  // nothing uses it: no need to fetch it again
+    return false;  // nothing uses it: no need to fetch it again
   }
   Repair(id, &counters_.corrupt);
+  return false;
 }
 
 void Scrubber::Repair(const ChunkId& id, std::atomic<uint64_t>* cause) {

@@ -59,7 +59,8 @@ class Scrubber {
 
  private:
   void Run();
-  void Check(const ChunkId& id);
+  // Verifies one chunk, repairing it if corrupt; false if it was corrupt.
+  bool Check(const ChunkId& id);
   void Repair(const ChunkId& id, std::atomic<uint64_t>* cause);
   void Throttle(uint64_t bytes);
   void SleepUnlessStopped(std::chrono::milliseconds d);
