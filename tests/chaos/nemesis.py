@@ -10,7 +10,8 @@ Kinds (each is applied, held for a while, then healed):
   skew                          shift a node's wall clock by minutes, later reset
   disk-full                     fill a node's data disk, later free it
 The first len(KINDS) faults follow KINDS in order (the schedule: every kind
-at least once); after that each fault is drawn from a seeded RNG.
+at least once); after that each fault is drawn from a seeded RNG, and 30% of
+the time a second fault on another node (or Kafka) overlaps it.
 """
 
 import json
@@ -49,12 +50,12 @@ def node_status(url, timeout=1.0):
 
 
 class Nemesis:
-    def __init__(self, dir_, seed, kinds, log, gap=(2.0, 6.0), hold=(5.0, 12.0)):
+    def __init__(self, dir_, seed, kinds, log, gap=(2.0, 6.0), hold=(5.0, 12.0), overlap=0.3):
         self.dir = Path(dir_)
         self.rng = random.Random(f"nemesis-{seed}")
         self.kinds = tuple(k for k in KINDS if k in kinds)
         self.log = log  # list of fault records
-        self.gap, self.hold = gap, hold
+        self.gap, self.hold, self.overlap = gap, hold, overlap
         self.stop = threading.Event()
         self.thread = None
 
@@ -83,27 +84,65 @@ class Nemesis:
         while not self.stop.wait(self.rng.uniform(*self.gap)):
             kind = self.kinds[count] if count < len(self.kinds) else self.rng.choice(self.kinds)
             count += 1
-            self.inject(kind, self.rng.uniform(*self.hold))
+            plans = [self.plan(kind)]
+            # After the schedule, sometimes a second fault overlaps the first
+            # (on another node, or Kafka), starting a little later.
+            if count > len(self.kinds) and self.rng.random() < self.overlap:
+                busy = {plans[0]["node"]}
+                for _ in range(5):
+                    other = self.plan(self.rng.choice(self.kinds), exclude=busy)
+                    if other:
+                        other["delay_s"] = round(self.rng.uniform(0.5, 4.0), 1)
+                        plans.append(other)
+                        break
+            threads = [threading.Thread(target=self.execute, args=(p,), daemon=True)
+                       for p in plans if p]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
 
-    def _pick(self, kind):
+    def _pick(self, kind, exclude=()):
         n_nodes = len(self.state()["nodes"])
+        if kind == "kafka-restart":
+            return None if None in exclude else 0
         leader = self.leader()
         if kind.endswith("leader"):
-            return leader or self.rng.randint(1, n_nodes)
-        if kind == "kill-follower":
-            return self.rng.choice([i for i in range(1, n_nodes + 1) if i != leader] or [1])
-        return self.rng.randint(1, n_nodes)
+            choice = [leader] if leader else list(range(1, n_nodes + 1))
+        elif kind == "kill-follower":
+            choice = [i for i in range(1, n_nodes + 1) if i != leader]
+        else:
+            choice = list(range(1, n_nodes + 1))
+        choice = [i for i in choice if i not in exclude]
+        return self.rng.choice(choice) if choice else -1
+
+    def plan(self, kind, exclude=()):
+        """Decides target and parameters (RNG draws stay in this thread, so a
+        seed replays the same faults); None if no target is left."""
+        node = self._pick(kind, exclude)
+        if node == -1 or (node == 0 and kind != "kafka-restart"):
+            return None
+        node = None if kind == "kafka-restart" else node
+        apply, heal = self._actions(kind, node)
+        return {"kind": kind, "node": node, "hold": self.rng.uniform(*self.hold),
+                "apply": apply, "heal": heal, "delay_s": 0}
 
     def inject(self, kind, hold):
-        node = None if kind == "kafka-restart" else self._pick(kind)
-        rec = {"kind": kind, "node": node, "start": time.time(), "hold_s": round(hold, 1)}
-        apply, heal = self._actions(kind, node)
-        rc, out = cluster(self.dir, *apply)
-        rec["apply"] = {"cmd": " ".join(apply), "rc": rc, "out": out[-400:]}
+        p = self.plan(kind)
+        p["hold"] = hold
+        self.execute(p)
+
+    def execute(self, p):
+        if p["delay_s"] and self.stop.wait(p["delay_s"]):
+            return
+        rec = {"kind": p["kind"], "node": p["node"], "start": time.time(),
+               "hold_s": round(p["hold"], 1), "overlapping": bool(p["delay_s"])}
+        rc, out = cluster(self.dir, *p["apply"])
+        rec["apply"] = {"cmd": " ".join(p["apply"]), "rc": rc, "out": out[-400:]}
         self.log.append(rec)
-        self.stop.wait(hold)
-        rc, out = cluster(self.dir, *heal)
-        rec["heal"] = {"cmd": " ".join(heal), "rc": rc, "out": out[-400:]}
+        self.stop.wait(p["hold"])
+        rc, out = cluster(self.dir, *p["heal"])
+        rec["heal"] = {"cmd": " ".join(p["heal"]), "rc": rc, "out": out[-400:]}
         rec["end"] = time.time()
 
     def _actions(self, kind, node):
