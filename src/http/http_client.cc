@@ -84,6 +84,7 @@ class HttpClient::Impl {
                                  std::to_string(url_.port) + ": " + ec.message());
     }
     socket_.set_option(tcp::no_delay(true), ec);
+    buffer_.reserve(kSocketReadBufferBytes);
     return Status::Ok();
   }
 

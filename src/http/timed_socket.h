@@ -14,6 +14,12 @@
 
 namespace kdfs {
 
+// Capacity to reserve in the beast::flat_buffer a connection reads into.
+// Beast reads at most capacity - size bytes per read_some (512 when the buffer
+// starts empty), so without this a streamed body costs a recv() and a poll()
+// per 512 bytes.
+inline constexpr size_t kSocketReadBufferBytes = 64 * 1024;
+
 class TimedSocket {
  public:
   using executor_type = boost::asio::ip::tcp::socket::executor_type;
