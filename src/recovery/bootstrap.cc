@@ -119,6 +119,10 @@ Status Bootstrap::FetchMissingChunks(const std::string& preferred) {
       progress_->Update([&](RecoveryState& st) {
         ++(s.ok() ? st.chunks_done : st.chunks_failed);
         st.chunk_bytes_done = bytes > start_bytes ? bytes - start_bytes : 0;
+        if ((st.chunks_done + st.chunks_failed) % 1000 == 0) {
+          spdlog::info("recovery: chunks {}/{} fetched ({} failed), {} bytes", st.chunks_done,
+                       st.chunks_total, st.chunks_failed, st.chunk_bytes_done);
+        }
       });
     }
   };
