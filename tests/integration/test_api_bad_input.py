@@ -110,6 +110,17 @@ def test_longest_name_and_path_are_accepted(bad):
     assert c.get(files_url(path), headers={"X-Kdfs-Consistency": "strong"}).content == b"deep"
 
 
+def test_percent_decoding_happens_once(bad):
+    # %252e%252e decodes once, to the literal name "%2e%2e": a valid name, not "..".
+    c = bad
+    status, data = raw(c, "PUT", "/v1/files/once/%252e%252e", body=b"literal")
+    assert status == 201, data[:300]
+    names = c.get("/v1/list/once", headers={"X-Kdfs-Consistency": "strong"}).json()["entries"]
+    assert [e["name"] for e in names] == ["%2e%2e"]
+    assert c.get("/v1/files/once/%252e%252e").content == b"literal"
+    assert c.get("/v1/files/keep/file").content == b"keep"
+
+
 @pytest.mark.parametrize("doc", [
     {"from": "/keep/file", "to": "/a/../b"}, {"from": "/keep/../file", "to": "/x"},
     {"from": "relative", "to": "/x"}, {"from": "/keep/file", "to": ""},
