@@ -10,11 +10,28 @@ def summary_line(s):
             f"divergent={s['divergent']} linearizable={s['linearizable']}")
 
 
+def write_gaps(history):
+    """(longest stretch in seconds without any acknowledged write, share of
+    5-second windows with at least one) over the run: availability, not safety."""
+    acks = sorted(o["ret"] for o in history.ops
+                  if o["kind"] in ("put", "delete", "publish") and o["status"] == "ok")
+    calls = [o["call"] for o in history.ops]
+    if not acks or not calls:
+        return None, 0.0
+    start, end = min(calls), max(o["ret"] or o["call"] for o in history.ops)
+    points = [start] + acks + [end]
+    longest = max(b - a for a, b in zip(points, points[1:])) / 1e9
+    windows = max(1, int((end - start) / 5e9))
+    with_acks = len({int((t - start) / 5e9) for t in acks if t < start + windows * 5e9})
+    return round(longest, 1), round(with_acks / windows, 3)
+
+
 def summarize(history, faults, results):
     ops = [o for o in history.ops if o["kind"] in ("get", "put", "delete", "publish")]
     writes = [o for o in ops if o["kind"] != "get"]
     by_status = collections.Counter(f"{o['kind']}:{o['status']}" for o in history.ops)
     lin = results["linearizability"]["verdict"]
+    gap, avail = write_gaps(history)
     return {
         "ops": len(ops),
         "faults": len(faults),
@@ -31,6 +48,8 @@ def summarize(history, faults, results):
         "linearizable": lin,
         "settled": results["settled"],
         "harness_errors": by_status.get("error:None", 0),
+        "longest_write_gap_s": gap,
+        "windows_with_acked_writes": avail,
     }
 
 
@@ -56,7 +75,8 @@ def write_report(out, history, faults, results):
              "", f"verdict: {'PASS' if passed(s) else 'FAIL'}", "",
              "| figure | value |", "|---|---|"]
     for k in ("ops", "acked", "unknown", "faults", "fault_errors", "lost", "lost_paths",
-              "bad_reads", "divergent", "linearizable", "settled", "harness_errors"):
+              "bad_reads", "divergent", "linearizable", "settled", "harness_errors",
+              "longest_write_gap_s", "windows_with_acked_writes"):
         lines.append(f"| {k} | {s[k]} |")
     lines += ["", "faults by kind: " + ", ".join(f"{k}={v}" for k, v in
                                                  sorted(s["faults_by_kind"].items())),

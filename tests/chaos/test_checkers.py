@@ -140,3 +140,15 @@ def test_an_unknown_write_may_take_effect_late_or_never(lincheck, tmp_path):
                    op(2, "get", "/k", 30, 40, value="u"),
                    op(3, "get", "/k", 50, 60, value="a"))  # u then back to a: illegal
     assert check_linearizable(flicker, lincheck, tmp_path)["verdict"] == "no"
+
+
+def test_write_gaps_measure_the_longest_stretch_without_an_acked_write():
+    from report import write_gaps
+    s = 10**9
+    h = hist(op(0, "put", "/k", 0, 1 * s, value="a"),
+             op(1, "put", "/k", 1 * s, 13 * s, value="b", status="unknown"),
+             op(2, "put", "/k", 2 * s, 9 * s, value="c"),
+             op(3, "get", "/k", 9 * s, 20 * s, value="c"))
+    longest, share = write_gaps(h)
+    assert longest == 11.0  # from the ack at 9 s to the end of the history at 20 s
+    assert share == 0.5     # acks in windows [0,5) and [5,10), none in [10,15) and [15,20)
