@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "api/docs_handlers.h"
 #include "api/metered_io.h"
 #include "http/error_body.h"
 
@@ -184,6 +185,7 @@ std::string ApiHandlers::Route(HttpRequest& request, BodyReader& body, ResponseW
     if (AllowOnly(request, response, "GET")) Stat(request, rest, response);
     return "stat";
   }
+  if (auto docs = ServeDocs(request, response)) return *docs;
   SendError(response, Status::NotFound("no such endpoint: " + std::string(path)));
   return "unknown";
 }
