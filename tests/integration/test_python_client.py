@@ -469,3 +469,21 @@ class TestKdfsOpen(AbstractOpenTests, KdfsFixtures):
 
 class TestKdfsPipe(AbstractPipeTests, KdfsFixtures):
     pass
+
+
+def test_readme_example_runs_as_written(shared_cluster, tmp_path):
+    """The Python example of clients/python/README.md, run in a fresh
+    interpreter against a cluster (its URL put in place of make up's)."""
+    readme = (REPO / "clients" / "python" / "README.md").read_text()
+    code = readme.split("## Example", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    netloc = urlsplit(shared_cluster.gateway).netloc
+    assert "127.0.0.1:8080" in code
+    script = tmp_path / "example.py"
+    script.write_text(code.replace("127.0.0.1:8080", netloc))
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                       cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    assert "b'hello, kdfs\\n'" in out and "b'xxxxx'" in out and "not found:" in out
+    assert "exists already" in out and "Oslo" in out
+    assert not kdfs.Client(shared_cluster.gateway).exists("/demo")
