@@ -333,6 +333,11 @@ def test_fsspec_reads_writes_and_lists(shared_cluster, base):
         for i in range(0, len(data), 100_000):
             f.write(data[i:i + 100_000])
     fs = fsspec.filesystem("kdfs", host=u.hostname, port=u.port)
+    # fsspec made another instance for open()'s arguments; both share one
+    # client, so this read carries the write's version to whichever node.
+    writer, _ = fsspec.core.url_to_fs(f"{url}/w.bin", block_size=MiB)
+    assert writer is not fs and writer.client is fs.client
+    assert fs.client.version >= 0
     assert fs.cat(f"{base}/w.bin") == data
     with fs.open(f"{base}/w.bin", "rb", block_size=64 * 1024) as f:
         f.seek(1_500_000)

@@ -11,6 +11,8 @@ Reads are buffered and fetch byte ranges on demand (fsspec's block caches over
 chunked PUT running in a helper thread, so memory stays within a few blocks
 whatever the file's size; the file appears (atomically) when it is closed.
 Leaving a ``with`` block by an exception aborts the upload: nothing is written.
+Every instance for one URL shares one :class:`Client`, so a read through any
+of them sees what any of them wrote (read-your-writes across pandas calls).
 A URL without a host (``kdfs:///data/x``) uses ``$KDFS_URL`` or
 ``http://127.0.0.1:8080``.
 """
@@ -33,6 +35,27 @@ from .errors import KdfsError, NotDirectory, PreconditionFailed
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 BLOCK_SIZE = 4 << 20
+
+
+_clients: Dict[Any, Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(url: str, options: Dict[str, Any]) -> Client:
+    """One Client per URL and options in this process, so that every
+    filesystem instance for a cluster (fsspec makes one per distinct set of
+    arguments: `fsspec.open(..., block_size=...)`, pandas' storage_options)
+    carries the same version and reads what any of them wrote."""
+    try:
+        key: Any = (url, tuple(sorted(options.items())))
+        hash(key)
+    except TypeError:
+        return Client(url, **options)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = Client(url, **options)
+        return client
 
 
 class KdfsFileSystem(AbstractFileSystem):
@@ -64,7 +87,7 @@ class KdfsFileSystem(AbstractFileSystem):
                     url = f"{scheme}://{host}" + (f":{port}" if port else "")
                 else:
                     url = os.environ.get("KDFS_URL", DEFAULT_URL)
-            client = Client(url, **(client_options or {}))
+            client = _shared_client(url, client_options or {})
         self.client = client
         self.blocksize = block_size
 
