@@ -21,9 +21,11 @@ FAILOVERS (default 5), PEERS=1 (also SeaweedFS; see bench/seaweed.py).
 Only the Python standard library, curl, dd and nginx are used.
 """
 
+import fcntl
 import json
 import os
 import platform
+import random
 import shutil
 import signal
 import socket
@@ -66,19 +68,39 @@ def timed(*cmd, **kw):
 
 
 def free_port_block(width=64):
-    """A base port with `width` free ports above it (below the ephemeral range)."""
-    for base in range(33000, 40000, width):
-        ok = True
-        for p in range(base, base + width):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
+    """A base port with `width` free ports above it, below the ephemeral range.
+
+    Uses the lock files of tests/integration/conftest.py (same 64-port blocks
+    from 20000), so a test run and a bench never pick the same ports. The
+    lock is held until this process exits.
+    """
+    bases = list(range(20000, 32000, 64))
+    random.shuffle(bases)
+    for base in bases:
+        f = open(Path(tempfile.gettempdir()) / f"kdfs-test-ports-{base}.lock", "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            continue
+        if all(port_free(p) for p in range(base, base + width)):
+            _HELD_LOCKS.append(f)
             return base
-    raise RuntimeError("no free ports")
+        f.close()
+    raise RuntimeError("no free block of loopback ports")
+
+
+_HELD_LOCKS = []
+
+
+def port_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def machine():
@@ -470,7 +492,11 @@ def main():
         if os.environ.get("PEERS") == "1":
             sys.path.insert(0, str(Path(__file__).parent))
             import seaweed  # noqa: E402  (only with PEERS=1)
-            seaweed.run_peers(work, port + 44, rows, raw, nginx)
+            try:
+                seaweed.run_peers(work, port + 44, rows, raw, nginx)
+            except Exception as e:  # the kdfs figures still count
+                log(f"PEERS=1: SeaweedFS failed: {e!r}")
+                raw["peers_error"] = repr(e)
     finally:
         nginx.down()
         cluster.down()
@@ -482,7 +508,9 @@ def main():
           f"Machine: {m['cpu']}, {m['cores']} cores, {m['mem_gib']} GiB, Linux {m['kernel']}, "
           f"load average at start {m['load_avg_at_start']:.1f}. Run took {raw['seconds']:.0f} s.\n"
           f"Latencies in parentheses: p50/p99 ms. 3-node cluster on one machine (every node "
-          f"stores every chunk).\n\n" + table(rows, extra) + "\n")
+          f"stores every chunk).\n"
+          + (f"PEERS=1: SeaweedFS failed: {raw['peers_error']}\n" if "peers_error" in raw else "")
+          + "\n" + table(rows, extra) + "\n")
     print(md)
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)

@@ -44,7 +44,7 @@ def weed_binary():
     return gobin / "weed"
 
 
-def wait_port(port, what, timeout=60):
+def wait_port(port, what, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as s:
@@ -68,17 +68,20 @@ class Seaweed:
         self.dir.mkdir()
         m = self.port
         (self.dir / "master").mkdir()
-        self.spawn("master", "master", "-ip=127.0.0.1", f"-port={m}", f"-mdir={self.dir / 'master'}",
-                   "-defaultReplication=002", "-volumeSizeLimitMB=1024")
+        # gRPC ports inside our port block too (default: port + 10000).
+        master = f"127.0.0.1:{m}.{m + 6}"
+        self.spawn("master", "master", "-ip=127.0.0.1", f"-port={m}", f"-port.grpc={m + 6}",
+                   f"-mdir={self.dir / 'master'}", "-defaultReplication=002",
+                   "-volumeSizeLimitMB=1024")
         wait_port(m, "weed master")
         for i in (1, 2, 3):
             d = self.dir / f"volume{i}"
             d.mkdir()
-            self.spawn(f"volume{i}", "volume", "-ip=127.0.0.1", f"-port={m + i}", f"-dir={d}",
-                       f"-mserver=127.0.0.1:{m}", "-max=30")
+            self.spawn(f"volume{i}", "volume", "-ip=127.0.0.1", f"-port={m + i}",
+                       f"-port.grpc={m + 6 + i}", f"-dir={d}", f"-mserver={master}", "-max=30")
             wait_port(m + i, f"weed volume {i}")
-        self.spawn("filer", "filer", "-ip=127.0.0.1", f"-port={m + 4}", f"-master=127.0.0.1:{m}",
-                   "-defaultReplicaPlacement=002")
+        self.spawn("filer", "filer", "-ip=127.0.0.1", f"-port={m + 4}", f"-port.grpc={m + 10}",
+                   f"-master={master}", "-defaultReplicaPlacement=002")
         wait_port(m + 4, "weed filer")
         # The first write waits until the volume servers registered and a
         # volume group with three copies could be grown.
@@ -94,6 +97,12 @@ class Seaweed:
     def pids(self):
         return [p.pid for p in self.procs]
 
+    def log_tails(self, lines=15):
+        out = []
+        for f in sorted(self.dir.glob("*.log")):
+            out.append(f"--- {f.name}\n" + "\n".join(f.read_text(errors="replace").splitlines()[-lines:]))
+        return "\n".join(out)
+
     def down(self):
         for p in self.procs:
             p.terminate()
@@ -107,7 +116,11 @@ class Seaweed:
 def run_peers(work, port, rows, raw, nginx):
     sw = Seaweed(work, port)
     try:
-        sw.up()
+        try:
+            sw.up()
+        except Exception:
+            rb.log("SeaweedFS did not start:\n" + sw.log_tails())
+            raise
         big = work / "big-sw.bin"
         rb.run("head", "-c", str(rb.BIG_MIB << 20), "/dev/urandom", stdout=open(big, "wb"))
         with rb.RssSampler(sw.pids()) as rss:
