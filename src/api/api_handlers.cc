@@ -40,11 +40,19 @@ std::string MethodLabel(const HttpRequest& request) {
   return "other";
 }
 
-// Answers 405 with an Allow header unless the request's method is `allowed`.
-bool AllowOnly(const HttpRequest& request, ResponseWriter& response, const char* allowed) {
-  if (request.method == allowed) return true;
+// Answers 405 with an Allow header unless the request's method is one of
+// `allowed`, a list such as "GET, HEAD".
+bool AllowOnly(const HttpRequest& request, ResponseWriter& response, std::string_view allowed) {
+  for (std::string_view list = allowed; !list.empty();) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    if (item == request.method) return true;
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
   response.SetHeader("Allow", allowed);
-  SendError(response, Status(Code::kMethodNotAllowed, std::string("use ") + allowed));
+  SendError(response, Status(Code::kMethodNotAllowed, "use " + std::string(allowed)));
   return false;
 }
 
@@ -132,12 +140,15 @@ void ApiHandlers::Handle(HttpRequest& request, BodyReader& body, ResponseWriter&
 std::string ApiHandlers::Route(HttpRequest& request, BodyReader& body, ResponseWriter& response) {
   std::string_view path = request.path;
   const std::string& m = request.method;
+  constexpr std::string_view kRead = "GET, HEAD";
   if (path == "/healthz") {
+    if (!AllowOnly(request, response, kRead)) return "healthz";
     response.SetHeader("Content-Type", "text/plain");
     (void)response.Send(200, "ok\n");
     return "healthz";
   }
   if (path == "/readyz") {
+    if (!AllowOnly(request, response, kRead)) return "readyz";
     Status ready = ctx_.readiness ? ctx_.readiness() : Status::Ok();
     if (ready.ok()) {
       response.SetHeader("Content-Type", "text/plain");
@@ -148,12 +159,15 @@ std::string ApiHandlers::Route(HttpRequest& request, BodyReader& body, ResponseW
     return "readyz";
   }
   if (path == "/metrics") {
+    if (!AllowOnly(request, response, kRead)) return "metrics";
     response.SetHeader("Content-Type", "text/plain; version=0.0.4");
     (void)response.Send(200, ctx_.metrics ? ctx_.metrics->Render() : "");
     return "metrics";
   }
-  if (path == "/v1/cluster" && (m == "GET" || m == "HEAD")) {
-    SendJson(response, 200, ctx_.cluster ? ctx_.cluster() : json::object());
+  if (path == "/v1/cluster") {
+    if (AllowOnly(request, response, kRead)) {
+      SendJson(response, 200, ctx_.cluster ? ctx_.cluster() : json::object());
+    }
     return "cluster";
   }
   if (path == "/internal/status" && m == "GET") {
@@ -178,11 +192,11 @@ std::string ApiHandlers::Route(HttpRequest& request, BodyReader& body, ResponseW
     return "rename";
   }
   if (MatchPrefix(path, "/v1/list", &rest)) {
-    if (AllowOnly(request, response, "GET")) List(request, rest, response);
+    if (AllowOnly(request, response, kRead)) List(request, rest, response);
     return "list";
   }
   if (MatchPrefix(path, "/v1/stat", &rest)) {
-    if (AllowOnly(request, response, "GET")) Stat(request, rest, response);
+    if (AllowOnly(request, response, kRead)) Stat(request, rest, response);
     return "stat";
   }
   if (auto docs = ServeDocs(request, response)) return *docs;

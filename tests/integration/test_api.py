@@ -334,6 +334,9 @@ def test_stat_file_and_directory(api):
     assert d["type"] == "directory"
     assert c.get("/v1/stat/").json()["type"] == "directory"
     assert_error(c.get("/v1/stat" + unique("nost")), 404, "not_found")
+    h = c.http.head(c.gateway + "/v1/stat" + path, timeout=5, headers={"X-Kdfs-Min-Version": str(v)})
+    assert h.status_code == 200 and h.content == b"" and h.headers["X-Kdfs-Version"] == str(v)
+    assert c.http.head(c.gateway + "/v1/list/", timeout=5).status_code == 200
 
 
 # --- idempotency ----------------------------------------------------------------

@@ -250,7 +250,9 @@ def test_client_disconnect_mid_upload_commits_nothing(bad, before):
     ("BREW", "/v1/files/keep/file", "GET, HEAD, PUT, DELETE"),
     ("GET", "/v1/mkdir/x", "POST"), ("PUT", "/v1/mkdir/x", "POST"),
     ("GET", "/v1/rename", "POST"), ("DELETE", "/v1/rename", "POST"),
-    ("PUT", "/v1/stat/keep", "GET"), ("DELETE", "/v1/list/keep", "GET"),
+    ("PUT", "/v1/stat/keep", "GET, HEAD"), ("DELETE", "/v1/list/keep", "GET, HEAD"),
+    ("POST", "/healthz", "GET, HEAD"), ("PUT", "/readyz", "GET, HEAD"),
+    ("DELETE", "/metrics", "GET, HEAD"), ("POST", "/v1/cluster", "GET, HEAD"),
 ])
 def test_unknown_methods_are_405(bad, before, method, target, allow):
     status, data = raw(bad, method, target, body=b"")
