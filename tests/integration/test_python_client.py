@@ -403,7 +403,7 @@ LARGE_CHILD = textwrap.dedent("""
     c = kdfs.Client(url)
     r = c.put(base + "/a.bin", pieces())
     assert r["size"] == size and r["etag"] == want, r
-    fs = fsspec.filesystem("kdfs", url=url)
+    fs = fsspec.filesystem("kdfs", client=c)  # one client: reads see its writes
     h = hashlib.sha256()
     with fs.open(base + "/a.bin", "rb", block_size=4 << 20) as f:
         while True:
