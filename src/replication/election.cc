@@ -109,7 +109,7 @@ void Election::Run() {
     bool fatal = false;
     while (!stop_.load() && !fatal) {
       const bool eligible = !callbacks_.eligible || callbacks_.eligible();
-      if (eligible && !subscribed) {
+      if (eligible && !subscribed && (!callbacks_.may_join || callbacks_.may_join())) {
         const RdKafka::ErrorCode rc = consumer->subscribe({options_.topic});
         if (rc == RdKafka::ERR_NO_ERROR) {
           subscribed = true;

@@ -28,6 +28,12 @@
 // * A node whose state machine cannot apply (eligible() false) leaves the
 //   group until it can again, so that it never holds leadership it cannot
 //   exercise.
+// * A node joins (or rejoins) only once may_join() holds, e.g. once it has
+//   caught up with the log: the static ids make a returning node take
+//   partition 0 back at once, and a candidate that must first replay a long
+//   backlog leaves the cluster without a writer meanwhile (found by the chaos
+//   harness: 20-49 s without a leader after a restart). A member that falls
+//   behind is not made to leave by it.
 //
 // Threading: one thread of its own polls the group (rebalance callbacks run
 // on it). The callbacks must not block: they only signal the sequencer.
@@ -59,6 +65,7 @@ class Election {
     std::function<void()> elected;   // partition 0 assigned to this node
     std::function<void()> deposed;   // partition 0 revoked or lost
     std::function<bool()> eligible;  // may this node be a member now?
+    std::function<bool()> may_join;  // and may it join now? (unset: yes)
   };
 
   // REQUIRES: events and topics_ready outlive this object.

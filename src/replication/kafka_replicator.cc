@@ -20,6 +20,10 @@ constexpr auto kGateRecheck = std::chrono::milliseconds(100);
 constexpr auto kProbeStaleAfter = std::chrono::seconds(3);
 // A follower whose store has failed this long leaves the election.
 constexpr auto kIneligibleAfter = std::chrono::seconds(3);
+// A node joins the election only within this many records of the log end
+// (Election::Callbacks::may_join): it could then take over in well under a
+// second, instead of holding leadership while it replays a backlog.
+constexpr int64_t kJoinLag = 64;
 
 std::chrono::milliseconds LeaderStall(const ReplicatorOptions& o) {
   return std::chrono::milliseconds(std::max(3000, 2 * o.election_session_timeout_ms + 1000));
@@ -97,6 +101,10 @@ KafkaReplicator::KafkaReplicator(const ReplicatorOptions& options, StateMachine*
   cb.elected = [this] { sequencer_->Elect(); };
   cb.deposed = [this] { sequencer_->Depose(); };
   cb.eligible = [this] { return !follower_->apply_failing_for(kIneligibleAfter); };
+  cb.may_join = [this] {
+    const int64_t end = monitor_->log_end();
+    return end >= 0 && end - follower_->processed_end() <= kJoinLag;
+  };
   election_ = std::make_unique<Election>(
       ElectionOptions{options_.brokers, options_.node_id, names_.election, names_.election_group,
                       options_.election_session_timeout_ms},
