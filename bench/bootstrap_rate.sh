@@ -13,7 +13,8 @@
 # Environment: KDFS_BUILD (build dir, default build), SIZE_MIB, SIZES_KIB (file
 # sizes cycled through, comma-separated KiB), PORT,
 # KAFKA (host:port of an existing broker; default: the cluster starts its own),
-# PARALLEL (--bootstrap-parallel of the wiped node, default 8).
+# PARALLEL (--bootstrap-parallel of the wiped node, default 8), KEEP (keep the
+# cluster's dir and logs).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ parallel=${PARALLEL:-8}
 work=$(mktemp -d)
 cleanup() {
   scripts/cluster down --dir "$work/cluster" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [[ -n "${KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -75,5 +76,6 @@ print(f"bootstrap of node 3: snapshot of {r['snapshot_bytes_done']} bytes at off
       f"{r['snapshot_offset']}, {r['chunks_done']}/{r['chunks_total']} chunks, "
       f"{r['chunk_bytes_done'] / 1e6:.1f} MB fetched ({r['chunks_failed']} failed)")
 print(f"bootstrap: {secs:.2f} s = {mb / secs:.1f} MB/s, {files / secs:.0f} files/s")
-print(f"start to ready: {wall:.2f} s = {mb / wall:.1f} MB/s, {files / wall:.0f} files/s")
+print(f"start-node command to ready (includes the tool starting Redis): {wall:.2f} s = "
+      f"{mb / wall:.1f} MB/s, {files / wall:.0f} files/s")
 PY

@@ -20,6 +20,16 @@ int64_t NowMs() {
       .count();
 }
 
+// GET /internal/chunks/<id> on a worker's kept-alive connection; the store
+// verifies the hash.
+Status FetchOver(HttpClient* client, ChunkStore* store, const ChunkId& id, uint32_t max_bytes) {
+  KDFS_ASSIGN_OR_RETURN(HttpResponse r, client->Request("GET", "/internal/chunks/" + id.Hex(), {}));
+  if (r.status == 404) return Status::NotFound("peer lacks chunk " + id.Hex());
+  if (r.status != 200) return Status::Unavailable("peer answered " + std::to_string(r.status));
+  if (r.body.size() > max_bytes) return Status::Corruption("peer sent more than a chunk");
+  return store->PutVerified(id, r.body);
+}
+
 }  // namespace
 
 Bootstrap::Bootstrap(BootstrapOptions options, GatedKv* kv, StateMachine* state, ChunkStore* chunks,
@@ -106,10 +116,28 @@ Status Bootstrap::FetchMissingChunks(const std::string& preferred) {
                          options_.max_chunk_bytes);
   std::atomic<size_t> next{0};
   const uint64_t start_bytes = chunks_->Stats().bytes;
+  // Worker t keeps one connection to one peer (the snapshot's source first,
+  // then the others in turn), so that small chunks do not pay a connect each
+  // and the load is spread; a miss falls back to asking every peer.
+  std::vector<std::string> urls;
+  if (auto it = options_.peers.find(preferred); it != options_.peers.end()) {
+    urls.push_back(it->second);
+  }
+  for (const auto& [id, url] : options_.peers) {
+    if (id != preferred && id != options_.node_id) urls.push_back(url);
+  }
+  std::atomic<size_t> worker_index{0};
   auto worker = [&] {
+    std::unique_ptr<HttpClient> conn;
+    if (!urls.empty()) {
+      auto c = HttpClient::Create(urls[worker_index.fetch_add(1) % urls.size()],
+                                  options_.http_timeout_ms);
+      if (c.ok()) conn = std::move(*c);
+    }
     for (size_t i; !stop_->load() && (i = next.fetch_add(1)) < missing.size();) {
-      Status s;
-      for (int attempt = 0; attempt < 3; ++attempt) {
+      Status s = conn ? FetchOver(conn.get(), chunks_, missing[i], options_.max_chunk_bytes)
+                      : Status::Unavailable("no connection");
+      for (int attempt = 0; !s.ok() && attempt < 3; ++attempt) {
         s = client.Fetch(missing[i], preferred,
                          std::chrono::steady_clock::now() + std::chrono::seconds(60));
         if (s.ok() || s.code() == Code::kNotFound) break;
