@@ -85,7 +85,7 @@ def test_error_codes_match_the_servers_error_table():
 
 
 def test_schemathesis_finds_no_server_error(node, tmp_path):
-    """A bounded schemathesis run (fixed seed, 50 examples per operation)
+    """A bounded schemathesis run (fixed seed, 25 examples per operation)
     against a live node: no answer may be a 5xx, and every status, content
     type, header and body must be what the spec documents for it."""
     url = node.url(1)
@@ -97,7 +97,7 @@ def test_schemathesis_finds_no_server_error(node, tmp_path):
         sys.executable, "-m", "schemathesis.cli", "run", url + "/v1/openapi.yaml",
         "--base-url", url,
         "--checks", "all",
-        "--hypothesis-max-examples", "50",
+        "--hypothesis-max-examples", "25",
         "--hypothesis-seed", "11",
         "--hypothesis-deadline", "None",
         "--hypothesis-database", "none",
