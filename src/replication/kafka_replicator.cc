@@ -102,8 +102,13 @@ KafkaReplicator::KafkaReplicator(const ReplicatorOptions& options, StateMachine*
   cb.deposed = [this] { sequencer_->Depose(); };
   cb.eligible = [this] { return !follower_->apply_failing_for(kIneligibleAfter); };
   cb.may_join = [this] {
-    const int64_t end = monitor_->log_end();
-    return end >= 0 && end - follower_->processed_end() <= kJoinLag;
+    int64_t end = monitor_->log_end();
+    if (end < 0) {  // not probed yet (just started): ask now, not a poll later
+      auto queried = monitor_->QueryLogEnd(SteadyClock::now() + std::chrono::seconds(1));
+      if (!queried.ok()) return false;
+      end = *queried;
+    }
+    return end - follower_->processed_end() <= kJoinLag;
   };
   election_ = std::make_unique<Election>(
       ElectionOptions{options_.brokers, options_.node_id, names_.election, names_.election_group,
