@@ -61,7 +61,9 @@ class Seaweed:
 
     def spawn(self, name, *args):
         log = open(self.dir / f"{name}.log", "w")
-        self.procs.append(subprocess.Popen([str(self.weed), *args], stdout=log, stderr=log))
+        # weed reads flags from the environment too: our PEERS=1 became its -peers.
+        env = {k: v for k, v in os.environ.items() if k != "PEERS"}
+        self.procs.append(subprocess.Popen([str(self.weed), *args], stdout=log, stderr=log, env=env))
 
     def up(self):
         self.weed = weed_binary()
@@ -71,7 +73,7 @@ class Seaweed:
         # gRPC ports inside our port block too (default: port + 10000).
         master = f"127.0.0.1:{m}.{m + 6}"
         self.spawn("master", "master", "-ip=127.0.0.1", f"-port={m}", f"-port.grpc={m + 6}",
-                   f"-mdir={self.dir / 'master'}", "-defaultReplication=002",
+                   f"-mdir={self.dir / 'master'}", "-defaultReplication=002", "-telemetry=false",
                    "-volumeSizeLimitMB=1024")
         wait_port(m, "weed master")
         for i in (1, 2, 3):
@@ -98,9 +100,10 @@ class Seaweed:
         return [p.pid for p in self.procs]
 
     def log_tails(self, lines=15):
+        """The first lines of each log (a Go panic's message precedes its stack)."""
         out = []
         for f in sorted(self.dir.glob("*.log")):
-            out.append(f"--- {f.name}\n" + "\n".join(f.read_text(errors="replace").splitlines()[-lines:]))
+            out.append(f"--- {f.name}\n" + "\n".join(f.read_text(errors="replace").splitlines()[:lines]))
         return "\n".join(out)
 
     def down(self):
