@@ -111,5 +111,6 @@ def test_schemathesis_finds_no_server_error(node, tmp_path):
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-6000:]
     assert re.search(r"not_a_server_error\s+(\d+) / \1 passed", out), out[-3000:]
-    assert "16 passed" in out, out[-3000:]
+    operations = sum(m != "parameters" for item in load_spec()["paths"].values() for m in item)
+    assert f"{operations} passed" in out, out[-3000:]
     assert node.get("/readyz", node=1).status_code == 200
