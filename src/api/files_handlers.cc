@@ -51,7 +51,9 @@ void ApiHandlers::PutFile(const HttpRequest& request, const Path& path, BodyRead
     }
     put.if_none_match_any = true;
   }
-  put.idempotency_key = request.headers.Get("idempotency-key").value_or("");
+  auto key = ParseIdempotencyKey(request.headers.Get("idempotency-key"));
+  if (!key.ok()) return SendError(response, key.status());
+  put.idempotency_key = *key;
   auto timeout = std::chrono::milliseconds(ctx_.request_timeout_ms);
   SendWriteOutcome(ctx_.files->Put(put, body, timeout), path, 201, response);
 }
@@ -157,8 +159,9 @@ void ApiHandlers::DeleteFile(const HttpRequest& request, const Path& path,
     }
     recursive = it->second == "true";
   }
-  auto key = request.headers.Get("idempotency-key").value_or("");
-  auto outcome = ctx_.files->Delete(path, recursive, key, RequestDeadline());
+  auto key = ParseIdempotencyKey(request.headers.Get("idempotency-key"));
+  if (!key.ok()) return SendError(response, key.status());
+  auto outcome = ctx_.files->Delete(path, recursive, *key, RequestDeadline());
   if (WriteApplied(outcome, response)) (void)response.Send(204, "");
 }
 

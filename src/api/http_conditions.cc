@@ -1,5 +1,6 @@
 #include "api/http_conditions.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace kdfs {
@@ -67,6 +68,18 @@ Result<int64_t> ParseMinVersion(std::string_view header) {
     return Status::InvalidArgument("X-Kdfs-Min-Version must be a non-negative integer");
   }
   return parsed;
+}
+
+Result<std::string> ParseIdempotencyKey(std::optional<std::string_view> header) {
+  if (!header) return std::string();
+  constexpr size_t kMaxKey = 255;
+  bool printable =
+      std::all_of(header->begin(), header->end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+  if (header->empty() || header->size() > kMaxKey || !printable) {
+    return Status::InvalidArgument(
+        "Idempotency-Key must be 1-255 printable ASCII characters without spaces");
+  }
+  return std::string(*header);
 }
 
 }  // namespace kdfs

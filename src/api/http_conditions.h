@@ -31,4 +31,10 @@ Result<std::string> ParseIfMatch(std::string_view header);
 // X-Kdfs-Min-Version: a decimal log offset >= 0. kInvalidArgument otherwise.
 Result<int64_t> ParseMinVersion(std::string_view header);
 
+// Idempotency-Key: absent (nullopt: the node makes an op id) or 1-255
+// printable ASCII characters (0x21-0x7E), as docs/openapi.yaml says. The key
+// becomes the op id in the log's JSON, so any other byte is kInvalidArgument
+// rather than a key that would not survive the trip.
+Result<std::string> ParseIdempotencyKey(std::optional<std::string_view> header);
+
 }  // namespace kdfs

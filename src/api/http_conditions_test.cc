@@ -39,5 +39,15 @@ TEST(HttpConditions, MinVersionIsANonNegativeInteger) {
   }
 }
 
+TEST(HttpConditions, IdempotencyKeyIsPrintableAscii) {
+  EXPECT_EQ(*ParseIdempotencyKey(std::nullopt), "");
+  EXPECT_EQ(*ParseIdempotencyKey("retry-7f3a_OK~"), "retry-7f3a_OK~");
+  EXPECT_EQ(ParseIdempotencyKey(std::string(255, 'k')).value().size(), 255u);
+  for (std::string bad : {std::string(), std::string("\x80"), std::string("caf\xc3\xa9"),
+                          std::string("two words"), std::string(256, 'k'), std::string("a\x7f")}) {
+    EXPECT_EQ(ParseIdempotencyKey(bad).status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace kdfs

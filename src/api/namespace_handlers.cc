@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "api/api_handlers.h"
+#include "api/http_conditions.h"
 
 namespace kdfs {
 
@@ -44,8 +45,9 @@ void ApiHandlers::Mkdir(const HttpRequest& request, std::string_view rest,
                         ResponseWriter& response) {
   auto path = PathFromRest(rest);
   if (!path.ok()) return SendError(response, path.status());
-  auto key = request.headers.Get("idempotency-key").value_or("");
-  SendWriteOutcome(ctx_.files->Mkdir(*path, key, RequestDeadline()), *path, 201, response);
+  auto key = ParseIdempotencyKey(request.headers.Get("idempotency-key"));
+  if (!key.ok()) return SendError(response, key.status());
+  SendWriteOutcome(ctx_.files->Mkdir(*path, *key, RequestDeadline()), *path, 201, response);
 }
 
 void ApiHandlers::Rename(const HttpRequest& request, BodyReader& body, ResponseWriter& response) {
@@ -61,8 +63,9 @@ void ApiHandlers::Rename(const HttpRequest& request, BodyReader& body, ResponseW
   if (!from.ok()) return SendError(response, from.status());
   auto to = Path::Parse(doc["to"].get<std::string>());
   if (!to.ok()) return SendError(response, to.status());
-  auto key = request.headers.Get("idempotency-key").value_or("");
-  auto outcome = ctx_.files->Rename(*from, *to, key, RequestDeadline());
+  auto key = ParseIdempotencyKey(request.headers.Get("idempotency-key"));
+  if (!key.ok()) return SendError(response, key.status());
+  auto outcome = ctx_.files->Rename(*from, *to, *key, RequestDeadline());
   if (!WriteApplied(outcome, response)) return;
   SendJson(response, 200,
            {{"from", from->str()}, {"to", to->str()}, {"version", outcome->version}});
