@@ -476,9 +476,9 @@ def main():
     if not shutil.which("nginx"):
         sys.exit("nginx is not installed (scripts/install-deps)")
     started = time.monotonic()
+    port = free_port_block()
     work = Path(tempfile.mkdtemp(prefix="kdfs-bench-"))
     os.chmod(work, 0o755)  # nginx workers read the files
-    port = free_port_block()
     cluster, nginx = Cluster(work, port), Nginx(work, port + 40)
     rows, raw = [], {"machine": machine()}
     try:
