@@ -63,7 +63,8 @@ class Seaweed:
         log = open(self.dir / f"{name}.log", "w")
         # weed reads flags from the environment too: our PEERS=1 became its -peers.
         env = {k: v for k, v in os.environ.items() if k != "PEERS"}
-        self.procs.append(subprocess.Popen([str(self.weed), *args], stdout=log, stderr=log, env=env))
+        self.procs.append(subprocess.Popen([str(self.weed), *args], stdout=log, stderr=log, env=env,
+                                           cwd=self.dir))  # the filer's store goes to ./filerldb2
 
     def up(self):
         self.weed = weed_binary()
