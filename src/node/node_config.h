@@ -46,7 +46,7 @@ struct NodeConfig {
   uint32_t max_header_bytes = 16 << 10;     // --max-header-bytes KDFS_MAX_HEADER_BYTES
   int64_t chunk_gc_grace_ms = 3600 * 1000;  // --chunk-gc-grace-ms KDFS_CHUNK_GC_GRACE_MS
   int request_timeout_ms = 30000;           // --request-timeout-ms KDFS_REQUEST_TIMEOUT_MS
-  int consistency_wait_ms = 10000;  // --consistency-wait-ms KDFS_CONSISTENCY_WAIT_MS
+  int consistency_wait_ms = 10000;          // --consistency-wait-ms KDFS_CONSISTENCY_WAIT_MS
   int max_connections = 1024;               // --max-connections KDFS_MAX_CONNECTIONS
 
   // Readiness.
