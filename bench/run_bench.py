@@ -21,11 +21,9 @@ FAILOVERS (default 5), PEERS=1 (also SeaweedFS; see bench/seaweed.py).
 Only the Python standard library, curl, dd and nginx are used.
 """
 
-import fcntl
 import json
 import os
 import platform
-import random
 import shutil
 import signal
 import socket
@@ -39,6 +37,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from portblocks import PORTS  # noqa: E402  (scripts/portblocks.py: the test suite's port locks)
 BUILD = Path(os.environ.get("KDFS_BUILD", "build"))
 if not BUILD.is_absolute():
     BUILD = REPO / BUILD
@@ -65,42 +65,6 @@ def timed(*cmd, **kw):
     start = time.monotonic()
     run(*cmd, **kw)
     return time.monotonic() - start
-
-
-def free_port_block(width=64):
-    """A base port with `width` free ports above it, below the ephemeral range.
-
-    Uses the lock files of tests/integration/conftest.py (same 64-port blocks
-    from 20000), so a test run and a bench never pick the same ports. The
-    lock is held until this process exits.
-    """
-    bases = list(range(20000, 32000, 64))
-    random.shuffle(bases)
-    for base in bases:
-        f = open(Path(tempfile.gettempdir()) / f"kdfs-test-ports-{base}.lock", "w")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.close()
-            continue
-        if all(port_free(p) for p in range(base, base + width)):
-            _HELD_LOCKS.append(f)
-            return base
-        f.close()
-    raise RuntimeError("no free block of loopback ports")
-
-
-_HELD_LOCKS = []
-
-
-def port_free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def machine():
@@ -476,7 +440,7 @@ def main():
     if not shutil.which("nginx"):
         sys.exit("nginx is not installed (scripts/install-deps)")
     started = time.monotonic()
-    port = free_port_block()
+    port = PORTS.reserve()  # held until this process exits
     work = Path(tempfile.mkdtemp(prefix="kdfs-bench-"))
     os.chmod(work, 0o755)  # nginx workers read the files
     cluster, nginx = Cluster(work, port), Nginx(work, port + 40)

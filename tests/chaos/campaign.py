@@ -26,11 +26,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 import checkers  # noqa: E402
 from history import History  # noqa: E402
 from nemesis import KINDS, NEEDS_ISOLATION, Nemesis, cluster, node_status  # noqa: E402
 from report import write_report  # noqa: E402
+from portblocks import PORTS  # noqa: E402
 from workload import KEYS, Workload, decode, request  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +45,7 @@ def parse(argv):
     p.add_argument("--out", required=True)
     p.add_argument("--faults", default="all")
     p.add_argument("--clients", type=int, default=16)
-    p.add_argument("--port", type=int, default=None, help="gateway port (default from the seed)")
+    p.add_argument("--port", type=int, default=None, help="gateway port (default: a free block, locked like the test suite's)")
     p.add_argument("--node-bin", default=os.environ.get("KDFS_NODE_BIN",
                                                         str(REPO / "build/src/node/kdfs-node")))
     p.add_argument("--lincheck", default=os.environ.get("KDFS_LINCHECK_BIN"))
@@ -57,7 +59,7 @@ def parse(argv):
     if unknown:
         p.error(f"unknown fault kinds {sorted(unknown)}; known: {', '.join(KINDS)}")
     if a.port is None:
-        a.port = 21000 + (a.seed * 37 + int(a.duration)) % 400 * 10
+        a.port = PORTS.reserve(12)  # held until the campaign exits
     return a
 
 

@@ -4,12 +4,12 @@ Needs root (network namespaces, tmpfs mounts); skipped otherwise."""
 
 import json
 import os
-import socket
 import time
 
 import pytest
 
 from nemesis import cluster
+from portblocks import PORTS
 from workload import request
 
 NODE_BIN = os.environ.get("KDFS_NODE_BIN")
@@ -17,19 +17,9 @@ pytestmark = [pytest.mark.skipif(not NODE_BIN, reason="KDFS_NODE_BIN not set"),
               pytest.mark.skipif(os.geteuid() != 0, reason="faults need root")]
 
 
-def free_block(size=12, start=24400, end=26000):
-    for base in range(start, end, size):
-        ok = True
-        for p in range(base, base + size):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free port block")
+def free_block():
+    """A gateway port with 12 free ports above it, locked until the run ends."""
+    return PORTS.reserve(12)
 
 
 def wait_until(pred, timeout=60.0, what="condition"):

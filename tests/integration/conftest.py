@@ -10,14 +10,10 @@ Environment:
 """
 
 import contextlib
-import fcntl
 import json
 import os
-import random
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +22,9 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER_TOOL = REPO / "scripts" / "cluster"
+sys.path.insert(0, str(REPO / "scripts"))
+from portblocks import PORTS  # noqa: E402  (scripts/portblocks.py)
+
 NODE_BIN = Path(os.environ.get("KDFS_NODE_BIN") or REPO / "build" / "src" / "node" / "kdfs-node")
 
 # Clusters started by the current test, for the log tails of a failure report.
@@ -79,54 +78,6 @@ def http():
     return s
 
 
-class PortBlocks:
-    """Hands out aligned blocks of free loopback ports, locked across processes.
-
-    A block is locked with a file lock for as long as the test run holds it, so
-    concurrent test runs on one machine never pick the same ports. Blocks lie
-    below the kernel's ephemeral range, so outgoing connections do not take them.
-    """
-
-    SIZE = 64
-    LOW, HIGH = 20000, 32000
-
-    def __init__(self):
-        self._held = {}
-
-    def reserve(self, width):
-        assert width <= self.SIZE
-        bases = list(range(self.LOW, self.HIGH, self.SIZE))
-        random.shuffle(bases)
-        for base in bases:
-            f = open(Path(tempfile.gettempdir()) / f"kdfs-test-ports-{base}.lock", "w")
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                f.close()
-                continue
-            if all(port_free(p) for p in range(base, base + width)):
-                self._held[base] = f
-                return base
-            f.close()
-        raise RuntimeError("no free block of loopback ports")
-
-    def release(self, base):
-        f = self._held.pop(base, None)
-        if f:
-            f.close()
-
-
-def port_free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-PORTS = PortBlocks()
 
 
 def run_tool(*args, check=True, timeout=240):
