@@ -12,9 +12,9 @@
 #include "common/env.h"
 #include "common/hlc.h"
 #include "common/metrics.h"
-#include "http/http_client.h"
 #include "http/http_server.h"
 #include "recovery/gated_kv.h"
+#include "recovery/peer_status.h"
 #include "recovery/recovery_manager.h"
 #include "recovery/redis_wipe.h"
 #include "replication/replicator.h"
@@ -168,13 +168,8 @@ class Node::Impl {
   json PeerStatus(const std::string& id, const std::string& url) {
     json unreachable = {
         {"id", id}, {"url", url}, {"role", "unknown"}, {"ready", false}, {"reachable", false}};
-    auto client = HttpClient::Create(url, 1000);
-    if (!client.ok()) return unreachable;
-    auto res = (*client)->Request("GET", "/internal/status", {});
-    if (!res.ok() || res->status != 200) return unreachable;
-    json j = json::parse(res->body, nullptr, false);
-    if (j.is_discarded()) return unreachable;
-    return j;
+    auto status = GetPeerJson(url, "/internal/status", /*timeout_ms=*/1000);
+    return status.ok() ? *status : unreachable;
   }
 
   json ClusterStatus() {
