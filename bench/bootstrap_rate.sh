@@ -12,7 +12,7 @@
 #
 # Environment: KDFS_BUILD (build dir, default build), SIZE_MIB, SIZES_KIB (file
 # sizes cycled through, comma-separated KiB), PORT,
-# KAFKA (host:port of an existing broker; default: the cluster starts its own),
+# KDFS_BENCH_KAFKA (host:port of a broker to reuse; default: the cluster starts its own),
 # PARALLEL (--bootstrap-parallel of the wiped node, default 8), KEEP (keep the
 # cluster's dir and logs).
 set -euo pipefail
@@ -34,7 +34,7 @@ applied() {
 }
 
 kafka_args=()
-if [[ -n "${KAFKA:-}" ]]; then kafka_args=(--kafka "$KAFKA"); fi
+if [[ -n "${KDFS_BENCH_KAFKA:-}" ]]; then kafka_args=(--kafka "$KDFS_BENCH_KAFKA"); fi
 scripts/cluster up --dir "$work/cluster" --port "$port" --node-bin "$build/src/node/kdfs-node" \
   "${kafka_args[@]}" --node-arg=--bootstrap-min-records=1 >/dev/null 2>"$work/cluster.log"
 node1="http://127.0.0.1:$((port + 1))"

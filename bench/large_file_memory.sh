@@ -12,7 +12,7 @@
 # into sha256sum, and both are compared with a second run of the generator.
 # RSS is sampled every 200 ms from /proc/<pid>/status; VmHWM is the kernel's
 # own peak. Environment: KDFS_BUILD (default build), SIZE_MIB, PORT, GOAL_MIB,
-# KDFS_TEST_KAFKA (use that broker instead of starting one).
+# KDFS_BENCH_KAFKA (host:port of a broker to reuse instead of starting one).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ size_mib=${SIZE_MIB:-4096}
 port=${PORT:-18760}
 goal_mib=${GOAL_MIB:-256}
 kafka_args=()
-[[ -n ${KDFS_TEST_KAFKA:-} ]] && kafka_args=(--kafka "$KDFS_TEST_KAFKA")
+[[ -n ${KDFS_BENCH_KAFKA:-} ]] && kafka_args=(--kafka "$KDFS_BENCH_KAFKA")
 work=$(mktemp -d)
 sampler=
 cleanup() {
