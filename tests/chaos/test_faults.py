@@ -103,8 +103,12 @@ def test_delay_slows_a_nodes_links_and_zero_heals(iso):
         slow = time.monotonic() - t
     finally:
         assert cluster(d, "delay-node", 1, 0)[0] == 0
-    # So slow a link may cost the node its Kafka session: it recovers on its own.
-    wait_until(lambda: ready(urls[0]), what="node 1 ready after its links healed")
+    # So slow a link may cost the node its Kafka session, or the cluster its
+    # leader: both recover on their own. Ready is not enough (a node is ready
+    # while an election runs), so wait for a write to go through first.
+    wait_until(lambda: ready(urls[0]) and
+               answer(urls[0], "PUT", "/v1/files/f/healed", b"h")[0] in (200, 201),
+               what="node 1 ready and writing after its links healed")
     t = time.monotonic()
     assert answer(urls[0], "PUT", "/v1/files/f/slow", body)[0] in (200, 201)
     assert slow > 1.0 and slow > 3 * (time.monotonic() - t)
