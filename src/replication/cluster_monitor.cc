@@ -62,11 +62,11 @@ void ClusterMonitor::Run() {
 
 void ClusterMonitor::ProbeOnce(int timeout_ms) {
   if (!topics_ready_->is_open()) {
-    Status s = EnsureTopics(probe_.get(), options_.topics, timeout_ms);
-    if (s.ok()) {
+    auto created = EnsureTopics(probe_.get(), options_.topics, timeout_ms);
+    if (created.ok()) {
       topics_ready_->Open();
     } else {
-      spdlog::warn("cannot create topics yet: {}", s.ToString());
+      spdlog::warn("cannot create topics yet: {}", created.status().ToString());
       health_->ReportProbe(false);
       return;
     }

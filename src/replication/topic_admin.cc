@@ -3,7 +3,9 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
+#include <set>
 
 #include "replication/kafka_util.h"
 
@@ -62,7 +64,33 @@ std::vector<TopicSpec> KdfsTopicSpecs(const ReplicatorOptions& options) {
   return {chunks, proposals, log, election};
 }
 
-Status EnsureTopics(RdKafka::Handle* handle, const std::vector<TopicSpec>& specs, int timeout_ms) {
+Result<std::vector<std::string>> AbsentTopics(RdKafka::Handle* handle,
+                                              const std::vector<TopicSpec>& specs, int timeout_ms) {
+  RdKafka::Metadata* raw_md = nullptr;
+  // All topics: asking for one by name may auto-create it on some brokers.
+  const RdKafka::ErrorCode rc = handle->metadata(true, nullptr, &raw_md, timeout_ms);
+  std::unique_ptr<RdKafka::Metadata> md(raw_md);
+  if (rc != RdKafka::ERR_NO_ERROR) return kafka::KafkaStatus(rc, "list topics");
+  std::set<std::string> listed;
+  for (const RdKafka::TopicMetadata* t : *md->topics()) {
+    // A topic still being created is listed with LEADER_NOT_AVAILABLE: it exists.
+    if (t->err() != RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) listed.insert(t->topic());
+  }
+  std::vector<std::string> absent;
+  for (const auto& s : specs) {
+    if (listed.count(s.name) == 0) absent.push_back(s.name);
+  }
+  return absent;
+}
+
+Result<int> EnsureTopics(RdKafka::Handle* handle, const std::vector<TopicSpec>& all_specs,
+                         int timeout_ms) {
+  KDFS_ASSIGN_OR_RETURN(auto absent, AbsentTopics(handle, all_specs, timeout_ms));
+  if (absent.empty()) return 0;
+  std::vector<TopicSpec> specs;
+  for (const auto& s : all_specs) {
+    if (std::find(absent.begin(), absent.end(), s.name) != absent.end()) specs.push_back(s);
+  }
   rd_kafka_t* rk = handle->c_ptr();
   std::vector<std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>> owned;
   std::vector<rd_kafka_NewTopic_t*> raw;
@@ -109,7 +137,7 @@ Status EnsureTopics(RdKafka::Handle* handle, const std::vector<TopicSpec>& specs
                                 std::string("create topic ") + name + ": " + (msg ? msg : ""));
     }
   }
-  return Status::Ok();
+  return static_cast<int>(specs.size());
 }
 
 }  // namespace kdfs
