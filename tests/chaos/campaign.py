@@ -3,12 +3,14 @@
 
   campaign.py --duration S --seed N --out DIR [--faults all|none|k1,k2] [--clients C]
               [--node-bin PATH] [--lincheck PATH] [--port P] [--node-arg=--flag]...
+              [--progress-s S]
 
 Starts a 3-node cluster (its own Kafka; `--isolate` when a fault needs it),
 runs the workload and the nemesis for S seconds, heals every fault, lets the
 cluster settle, reads the final state from every node, runs the checkers and
-writes DIR/{history.jsonl,faults.json,summary.json,report.md,...}. The last
-line printed is
+writes DIR/{history.jsonl,faults.json,summary.json,report.md,...}. While it
+runs it prints a progress line every --progress-s seconds. The last line
+printed is
 
   chaos: ops=N faults=N acked=N lost=N divergent=N linearizable=yes|no
 
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import checkers  # noqa: E402
 from history import History  # noqa: E402
 from nemesis import KINDS, NEEDS_ISOLATION, Nemesis, cluster, node_status  # noqa: E402
-from report import write_report  # noqa: E402
+from report import progress_line, write_report  # noqa: E402
 from portblocks import PORTS  # noqa: E402
 from workload import KEYS, Workload, decode, request  # noqa: E402
 
@@ -52,6 +54,8 @@ def parse(argv):
     p.add_argument("--node-arg", action="append", default=[])
     p.add_argument("--settle-timeout", type=float, default=180)
     p.add_argument("--keep", action="store_true", help="leave the cluster running")
+    p.add_argument("--progress-s", type=float, default=60,
+                   help="print a progress line (ops, acked, faults, fault errors) this often")
     a = p.parse_args(argv)
     a.kinds = KINDS if a.faults == "all" else () if a.faults == "none" else \
         tuple(k.strip() for k in a.faults.split(",") if k.strip())
@@ -141,11 +145,16 @@ def main(argv):
               f"{', '.join(a.kinds) or 'none'}; cluster in {cdir}", flush=True)
         workload.start()
         nemesis.start()
-        end = time.monotonic() + a.duration
+        begin = time.monotonic()
+        end, next_progress = begin + a.duration, begin + a.progress_s
         while time.monotonic() < end:
             time.sleep(min(5, max(0, end - time.monotonic())))
             if not any(t.is_alive() for t in workload.threads):
                 break
+            if time.monotonic() >= next_progress:
+                next_progress += a.progress_s
+                print(progress_line(time.monotonic() - begin, a.duration, history, faults),
+                      flush=True)
         nemesis.finish()
         workload.finish()
         heal = nemesis.heal_all()

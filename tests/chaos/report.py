@@ -26,6 +26,21 @@ def write_gaps(history):
     return round(longest, 1), round(with_acks / windows, 3)
 
 
+def fault_failed(f):
+    """True if a fault's apply or heal command failed (both are recorded in faults.json)."""
+    return bool(f.get("apply", {}).get("rc") or (f.get("heal") or {}).get("rc"))
+
+
+def progress_line(elapsed, duration, history, faults):
+    """One line of progress for a running campaign (read while threads append)."""
+    ops = list(history.ops)
+    writes = [o for o in ops if o["kind"] != "get"]
+    return (f"campaign: {elapsed:.0f}/{duration:g} s ops={len(ops)} "
+            f"acked={sum(1 for o in writes if o['status'] == 'ok')} "
+            f"unknown={sum(1 for o in writes if o['status'] == 'unknown')} "
+            f"faults={len(faults)} fault_errors={sum(1 for f in list(faults) if fault_failed(f))}")
+
+
 def summarize(history, faults, results):
     ops = [o for o in history.ops if o["kind"] in ("get", "put", "delete", "publish")]
     writes = [o for o in ops if o["kind"] != "get"]
@@ -36,8 +51,7 @@ def summarize(history, faults, results):
         "ops": len(ops),
         "faults": len(faults),
         "faults_by_kind": dict(collections.Counter(f["kind"] for f in faults)),
-        "fault_errors": sum(1 for f in faults if f.get("apply", {}).get("rc")
-                            or (f.get("heal") or {}).get("rc")),
+        "fault_errors": sum(1 for f in faults if fault_failed(f)),
         "acked": sum(1 for o in writes if o["status"] == "ok"),
         "unknown": sum(1 for o in writes if o["status"] == "unknown"),
         "ops_by_status": dict(sorted(by_status.items())),

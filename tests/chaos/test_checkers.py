@@ -152,3 +152,16 @@ def test_write_gaps_measure_the_longest_stretch_without_an_acked_write():
     longest, share = write_gaps(h)
     assert longest == 11.0  # from the ack at 9 s to the end of the history at 20 s
     assert share == 0.5     # acks in windows [0,5) and [5,10), none in [10,15) and [15,20)
+
+
+def test_progress_line_counts_acked_unknown_and_failed_faults():
+    from report import fault_failed, progress_line
+    h = hist(op(0, "put", "/k", 0, 1, value="a"),
+             op(1, "put", "/k", 2, 3, value="b", status="unknown"),
+             op(2, "get", "/k", 4, 5, value="a"))
+    faults = [{"kind": "kill-leader", "apply": {"rc": 0}, "heal": {"rc": 0}},
+              {"kind": "kill-follower", "apply": {"rc": 0}, "heal": {"rc": 1}},
+              {"kind": "partition", "apply": {"rc": 0}}]  # still held: no heal yet
+    assert [fault_failed(f) for f in faults] == [False, True, False]
+    assert progress_line(60.4, 1800, h, faults) == \
+        "campaign: 60/1800 s ops=3 acked=1 unknown=1 faults=3 fault_errors=1"
