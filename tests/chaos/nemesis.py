@@ -29,9 +29,22 @@ KINDS = ("kill-leader", "pause-leader", "kill-redis", "kafka-restart", "partitio
          "kill-follower", "delay", "skew", "disk-full")
 NEEDS_ISOLATION = ("partition", "delay", "skew", "disk-full")
 
+# Heal budgets (seconds). A restarted node is ready only once Kafka answers
+# and it has caught up, and an overlapping kafka-restart may still be holding
+# the broker down or restarting it (on 2 cores a broker took about 100 s
+# to answer again): a node's budget therefore includes Kafka's.
+KAFKA_START_S = 120
+NODE_CATCH_UP_S = 90
+NODE_START_S = KAFKA_START_S + NODE_CATCH_UP_S
+REDIS_START_S = 30
 
-def cluster(dir_, *args, timeout=180):
-    """Runs scripts/cluster; returns (rc, output)."""
+
+def cluster(dir_, *args, timeout=None):
+    """Runs scripts/cluster; returns (rc, output). The process is given 60 s
+    more than a `--timeout` among `args` (default: 180 s in all)."""
+    if timeout is None:
+        a = list(map(str, args))
+        timeout = float(a[a.index("--timeout") + 1]) + 60 if "--timeout" in a else 180
     try:
         r = subprocess.run([sys.executable, str(CLUSTER), *map(str, args), "--dir", str(dir_)],
                            capture_output=True, text=True, timeout=timeout)
@@ -148,14 +161,14 @@ class Nemesis:
     def _actions(self, kind, node):
         n = str(node)
         if kind in ("kill-leader", "kill-follower"):
-            return ["kill-node", n], ["start-node", n, "--timeout", "90"]
+            return ["kill-node", n], ["start-node", n, "--timeout", str(NODE_START_S)]
         if kind == "pause-leader":
             return ["pause-node", n], ["resume-node", n]
         if kind == "kill-redis":
-            return ["kill-redis", n], ["start-redis", n, "--timeout", "30"]
+            return ["kill-redis", n], ["start-redis", n, "--timeout", str(REDIS_START_S)]
         if kind == "kafka-restart":
             return (["kafka-stop", "--kill"] if self.rng.random() < 0.5 else ["kafka-stop"]), \
-                ["kafka-start", "--timeout", "120"]
+                ["kafka-start", "--timeout", str(KAFKA_START_S)]
         if kind == "partition":
             return ["partition-node", n], ["heal-node", n]
         if kind == "delay":
@@ -178,9 +191,11 @@ class Nemesis:
                         cluster(self.dir, "skew-node", i, "0"), cluster(self.dir, "free-disk", i)]
             out.append(cluster(self.dir, "resume-node", i))
         if not s["kafka"].get("external"):
-            out.append(cluster(self.dir, "kafka-start", "--timeout", "120"))
+            out.append(cluster(self.dir, "kafka-start", "--timeout", str(KAFKA_START_S)))
         for n in s["nodes"]:
-            out.append(cluster(self.dir, "start-redis", str(n["index"]), "--timeout", "30"))
+            out.append(cluster(self.dir, "start-redis", str(n["index"]), "--timeout",
+                               str(REDIS_START_S)))
         for n in s["nodes"]:
-            out.append(cluster(self.dir, "start-node", str(n["index"]), "--timeout", "120"))
+            out.append(cluster(self.dir, "start-node", str(n["index"]), "--timeout",
+                               str(NODE_START_S)))
         return out
