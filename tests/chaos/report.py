@@ -31,9 +31,14 @@ def fault_failed(f):
     return bool(f.get("apply", {}).get("rc") or (f.get("heal") or {}).get("rc"))
 
 
+def checked_ops(ops):
+    """The operations on checked keys (a publish's temporary PUT is part of it)."""
+    return [o for o in ops if o["kind"] in ("get", "put", "delete", "publish")]
+
+
 def progress_line(elapsed, duration, history, faults):
     """One line of progress for a running campaign (read while threads append)."""
-    ops = list(history.ops)
+    ops = checked_ops(list(history.ops))
     writes = [o for o in ops if o["kind"] != "get"]
     return (f"campaign: {elapsed:.0f}/{duration:g} s ops={len(ops)} "
             f"acked={sum(1 for o in writes if o['status'] == 'ok')} "
@@ -42,7 +47,7 @@ def progress_line(elapsed, duration, history, faults):
 
 
 def summarize(history, faults, results):
-    ops = [o for o in history.ops if o["kind"] in ("get", "put", "delete", "publish")]
+    ops = checked_ops(history.ops)
     writes = [o for o in ops if o["kind"] != "get"]
     by_status = collections.Counter(f"{o['kind']}:{o['status']}" for o in history.ops)
     lin = results["linearizability"]["verdict"]

@@ -158,7 +158,8 @@ def test_progress_line_counts_acked_unknown_and_failed_faults():
     from report import fault_failed, progress_line
     h = hist(op(0, "put", "/k", 0, 1, value="a"),
              op(1, "put", "/k", 2, 3, value="b", status="unknown"),
-             op(2, "get", "/k", 4, 5, value="a"))
+             op(2, "get", "/k", 4, 5, value="a"),
+             op(3, "tmp-put", "/tmp/x", 6, 7, value="c"))  # part of a publish: not counted
     faults = [{"kind": "kill-leader", "apply": {"rc": 0}, "heal": {"rc": 0}},
               {"kind": "kill-follower", "apply": {"rc": 0}, "heal": {"rc": 1}},
               {"kind": "partition", "apply": {"rc": 0}}]  # still held: no heal yet
