@@ -176,8 +176,13 @@ def main(argv):
         if not a.keep:
             logs = out / "logs"
             logs.mkdir(exist_ok=True)
-            for p in list(cdir.glob("node*/node.log")) + list(cdir.glob("node*/redis/redis.log")):
-                shutil.copy(p, logs / f"{p.parent.name if p.name == 'node.log' else p.parent.parent.name + '-redis'}.log")
+            for p in cdir.glob("node*/node.log"):
+                shutil.copy(p, logs / f"{p.parent.name}.log")
+            for p in cdir.glob("node*/redis/redis.log"):
+                shutil.copy(p, logs / f"{p.parent.parent.name}-redis.log")
+            # The broker's own log: its restarts dominate the write gaps.
+            for p in cdir.glob("kafka/logs/server.log"):
+                shutil.copy(p, logs / "kafka.log")
             cluster(cdir, "down", "--purge")
     ok = write_report(out, history, faults, results)
     return 0 if ok else 1
