@@ -31,8 +31,7 @@ NEEDS_ISOLATION = ("partition", "delay", "skew", "disk-full")
 
 # Heal budgets (seconds). A restarted node is ready only once Kafka answers
 # and it has caught up, and an overlapping kafka-restart may still be holding
-# the broker down or restarting it (on 2 cores a broker took about 100 s
-# to answer again): a node's budget therefore includes Kafka's.
+# the broker down or restarting it: a node's budget therefore includes Kafka's.
 KAFKA_START_S = 120
 NODE_CATCH_UP_S = 90
 NODE_START_S = KAFKA_START_S + NODE_CATCH_UP_S

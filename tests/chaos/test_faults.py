@@ -4,6 +4,7 @@ Needs root (network namespaces, tmpfs mounts); skipped otherwise."""
 
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -122,3 +123,31 @@ def test_kill_redis_makes_the_node_unready_until_restarted(iso):
     finally:
         assert cluster(d, "start-redis", 1)[0] == 0
     wait_until(lambda: ready(urls[0]), what="node 1 ready with its Redis back")
+
+
+def test_kafka_start_is_not_blocked_by_a_node_waiting_for_kafka(iso):
+    """Regression: `start-node` held the cluster's lock while it waited for
+    the node to become ready, and a node is ready only once Kafka answers; so
+    when a node restart overlapped a Kafka restart, `kafka-start` waited for
+    the lock until `start-node` gave up (two fault errors in a 30-minute
+    campaign). Waiting now happens outside the lock."""
+    d, urls = iso
+    assert cluster(d, "kill-node", 2)[0] == 0
+    assert cluster(d, "kafka-stop")[0] == 0
+    result = {}
+    starter = threading.Thread(
+        target=lambda: result.update(node=cluster(d, "start-node", 2, "--timeout", 90)))
+    starter.start()
+    try:
+        # The node process is up (it answers /healthz) and waits for Kafka.
+        wait_until(lambda: answer(urls[1], "GET", "/healthz", timeout=2)[0] is not None,
+                   what="node 2 started and waiting for Kafka")
+        assert not ready(urls[1])
+        rc, out = cluster(d, "kafka-start", "--timeout", 90)
+        assert rc == 0, out
+    finally:
+        cluster(d, "kafka-start", "--timeout", 120)
+        starter.join()
+    rc, out = result["node"]
+    assert rc == 0, out
+    assert ready(urls[1])
