@@ -19,8 +19,11 @@ class Node {
   ~Node();
 
   // Opens the stores, starts replication and the HTTP server. Fails when the
-  // data dir is unusable or the listen address is taken; Redis or Kafka being
-  // down is not fatal (the node reports not-ready and keeps retrying).
+  // data dir is unusable or the listen address is taken. Redis down at start
+  // delays start-up: Start retries until Redis answers (the applied offset is
+  // read from it), so /healthz answers only from then on. Kafka down at start,
+  // and either one failing later, is not fatal: the node answers /healthz,
+  // reports not-ready on /readyz and keeps retrying.
   Status Start();
   // Stops serving, leaves the election, flushes, closes stores. Idempotent.
   void Stop();
