@@ -11,6 +11,7 @@ from pathlib import Path
 from .common import Fail, HOST, say
 from .isolation import isolate_setup, isolate_teardown
 from .probes import (
+    group_probe,
     http_get,
     kafka_answers,
     leader_probe,
@@ -65,6 +66,13 @@ def cmd_up(args):
         g = s["gateway"]
         wait_all("the gateway", [("haproxy", node_probe(g, "/readyz"), ("haproxy", g, g["log"]))],
                  args.timeout)
+        wait_all("an elected leader", [("leader", leader_probe(s["nodes"]), None)], args.timeout)
+        # Nodes that join the election after its first round make the group
+        # rebalance, and the leader steps down and leads again in a new epoch
+        # (a record in the log). Wait for every node to be in, then the leader.
+        wait_all("every node in the election", [("election", group_probe(
+            s["kafka"]["bootstrap"], s["topic_prefix"] + ".election", len(s["nodes"])), None)],
+            args.timeout)
         wait_all("an elected leader", [("leader", leader_probe(s["nodes"]), None)], args.timeout)
         say(f"cluster up: {len(s['nodes'])} nodes, Kafka {s['kafka']['bootstrap']}, "
             f"topic prefix {s['topic_prefix']}, state in {d}")

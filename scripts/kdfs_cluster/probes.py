@@ -68,6 +68,52 @@ def _recv_exact(sock, n):
     return buf
 
 
+def _kafka_str(buf, at):
+    """(string, next offset) of a Kafka int16-length string at buf[at:]."""
+    n = struct.unpack(">h", buf[at:at + 2])[0]
+    return buf[at + 2:at + 2 + max(n, 0)].decode(errors="replace"), at + 2 + max(n, 0)
+
+
+def kafka_group(bootstrap, group, timeout=2.0):
+    """(state, members) of a consumer group: FindCoordinator v0 at the first
+    broker, then DescribeGroups v0 at the coordinator."""
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    name = group.encode()
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.settimeout(timeout)
+        found = _kafka_call(s, 10, 0, 3, struct.pack(">h", len(name)) + name)
+    if struct.unpack(">h", found[:2])[0] != 0:
+        raise OSError(f"FindCoordinator error {struct.unpack('>h', found[:2])[0]}")
+    host, at = _kafka_str(found, 6)
+    port = struct.unpack(">i", found[at:at + 4])[0]
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.settimeout(timeout)
+        resp = _kafka_call(s, 15, 0, 4, struct.pack(">ih", 1, len(name)) + name)
+    if struct.unpack(">i", resp[:4])[0] != 1:
+        raise ValueError("DescribeGroups: no group in the answer")
+    err = struct.unpack(">h", resp[4:6])[0]
+    if err != 0:
+        raise OSError(f"DescribeGroups error {err}")
+    at = 6
+    _, at = _kafka_str(resp, at)  # group id
+    state, at = _kafka_str(resp, at)
+    _, at = _kafka_str(resp, at)  # protocol type
+    _, at = _kafka_str(resp, at)  # protocol
+    return state, struct.unpack(">i", resp[at:at + 4])[0]
+
+
+def group_probe(bootstrap, group, members):
+    """Ok once the group is Stable with `members` members: nobody is still
+    joining, so no rebalance (and no change of leader) is pending."""
+    def probe():
+        try:
+            state, n = kafka_group(bootstrap, group)
+        except (OSError, ValueError, struct.error) as e:
+            return False, str(e)
+        return state == "Stable" and n == members, f"{state} with {n} of {members} members"
+    return probe
+
+
 def kafka_answers(bootstrap, timeout=2.0):
     """ApiVersions, then Metadata v4: a broker that lists itself is serving."""
     host, _, port = bootstrap.split(",")[0].rpartition(":")

@@ -3,12 +3,16 @@
 import os
 import re
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import NODE_BIN, pid_alive, pid_state, wait_until
+from conftest import NODE_BIN, REPO, pid_alive, pid_state, wait_until
+
+sys.path.insert(0, str(REPO / "scripts"))
+from kdfs_cluster.probes import group_probe, kafka_group  # noqa: E402
 
 NODE_IDS = {"node-1", "node-2", "node-3"}
 
@@ -75,6 +79,19 @@ def test_status_exits_zero_when_all_up(shared_cluster):
     p = shared_cluster.run("status")
     for nid in NODE_IDS:
         assert nid in p.stdout
+
+
+def test_up_returns_with_every_node_in_the_election(shared_cluster):
+    """A node that joins the election after its first round rebalances the
+    group: the leader steps down and leads again in a new epoch, a record in
+    the log that a test comparing states before and after an operation would
+    see. `up` waits until the group is stable with every node."""
+    info = shared_cluster.info
+    bootstrap, group = info["kafka"]["bootstrap"], info["topic_prefix"] + ".election"
+    assert kafka_group(bootstrap, group) == ("Stable", 3)
+    assert group_probe(bootstrap, group, 3)() == (True, "Stable with 3 of 3 members")
+    assert group_probe(bootstrap, group, 4)() == (False, "Stable with 3 of 4 members")
+    assert kafka_group(bootstrap, info["topic_prefix"] + ".no-such-group") == ("Dead", 0)
 
 
 def test_up_again_changes_nothing(shared_cluster):
