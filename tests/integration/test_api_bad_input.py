@@ -39,8 +39,19 @@ def bad(tmp_path_factory, kafka):
 
 @pytest.fixture
 def before(bad):
-    """The cluster's state before the test; the test asserts against it."""
-    return settled(bad)
+    """The cluster's state before the test; the test asserts against it.
+
+    Chunks that an earlier test's aborted upload published reach the other
+    nodes through Kafka, maybe only now: wait until every node holds the same
+    chunk files and none is being written, or they would show up as this
+    test's doing."""
+    settled(bad)
+
+    def quiet():
+        s = NodeStates(bad)
+        same = len({frozenset(files) for files in s.chunks.values()}) == 1
+        return s if same and not any(s.tmp.values()) and len(set(s.state.values())) == 1 else None
+    return wait_until(quiet, timeout=30, what="the same chunk files on every node, none being written")
 
 
 def host(c, node=None):
