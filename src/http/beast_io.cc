@@ -6,12 +6,32 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 
+bool BeastBodyReader::AwaitingContinue() const {
+  if (continue_sent_ || parser_.is_done()) return false;
+  auto expect = parser_.get().find(http::field::expect);
+  return expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue");
+}
+
+bool BeastBodyReader::DrainableWithin(uint64_t limit) const {
+  if (parser_.is_done()) return true;
+  if (AwaitingContinue()) return false;
+  auto left = parser_.content_length_remaining();
+  return left && *left <= limit;
+}
+
+Status BeastBodyReader::Drain() {
+  char scratch[16 << 10];
+  for (;;) {
+    KDFS_ASSIGN_OR_RETURN(size_t got, Read(scratch, sizeof scratch));
+    if (got == 0) return Status::Ok();
+  }
+}
+
 Result<size_t> BeastBodyReader::Read(char* out, size_t n) {
   if (!continue_sent_) {
+    const bool send_continue = AwaitingContinue();
     continue_sent_ = true;
-    auto expect = parser_.get().find(http::field::expect);
-    if (expect != parser_.get().end() && beast::iequals(expect->value(), "100-continue") &&
-        !parser_.is_done()) {
+    if (send_continue) {
       http::response<http::empty_body> cont{http::status::continue_, parser_.get().version()};
       beast::error_code ec;
       http::write(socket_, cont, ec);
@@ -42,6 +62,11 @@ void BeastResponseWriter::SetHeader(std::string_view name, std::string_view valu
               beast::string_view(value.data(), value.size()));
 }
 
+void BeastResponseWriter::DecideKeepAlive() {
+  if (request_body_ != nullptr && !request_body_->DrainableWithin(kMaxDrainBytes))
+    keep_alive_ = false;
+}
+
 Status BeastResponseWriter::Fail(const beast::error_code& ec) {
   failed_ = true;
   return Status::Unavailable("client connection lost: " + ec.message());
@@ -55,6 +80,7 @@ Status BeastResponseWriter::Send(int status, std::string_view body) {
       !body.empty()) {
     res.set(http::field::content_type, "application/json");
   }
+  DecideKeepAlive();
   res.keep_alive(keep_alive_);
   if (!head_) res.body() = std::string(body);
   res.content_length(body.size());
@@ -74,6 +100,7 @@ Status BeastResponseWriter::BeginStream(int status, uint64_t content_length) {
   stream_.emplace(static_cast<http::status>(status), version_);
   for (const auto& f : fields_)
     stream_->set(f.name_string(), f.value());
+  DecideKeepAlive();
   stream_->keep_alive(keep_alive_);
   stream_->content_length(content_length);
   stream_->body().data = nullptr;

@@ -152,15 +152,16 @@ class HttpServer::Impl {
     bool keep_alive = head.keep_alive();
     bool is_head = head.method() == http::verb::head;
     BeastBodyReader body(socket, buffer, parser);
-    BeastResponseWriter writer(socket, head.version(), keep_alive, is_head);
+    BeastResponseWriter writer(socket, head.version(), keep_alive, is_head, &body);
     handler_(request, body, writer);
     if (!writer.started()) {
       (void)writer.Send(500, ErrorBody(Code::kInternal, "handler sent no response"));
     }
-    if (writer.failed() || !writer.complete()) return false;
-    // Unread body bytes would be parsed as the next request: close instead.
-    if (!parser.is_done()) return false;
-    return keep_alive;
+    if (writer.failed() || !writer.complete() || !writer.keep_alive()) return false;
+    // The response promised the connection to the client: drop what the
+    // handler left of the body (the writer kept that small), or it would be
+    // parsed as the next request.
+    return body.Drain().ok();
   }
 
   static HttpRequest ToRequest(const http::request<http::buffer_body>& head, tcp::socket& socket) {
