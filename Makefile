@@ -18,6 +18,7 @@ BENCH_ALL ?= 0
 PYTEST_PATHS ?= tests
 CTEST_ARGS ?=
 CLUSTER := scripts/cluster
+WITH_KAFKA := scripts/with-kafka
 TEST_LOGS := $(BUILD)/test-logs
 CMAKE_COMMON := -G Ninja -DCMAKE_COMPILE_WARNING_AS_ERROR=ON
 SOURCES = $(shell git ls-files --cached --others --exclude-standard -- \
@@ -85,12 +86,13 @@ status:
 	@$(CLUSTER) status --dir $(DIR)
 
 # Runs every suite even if one fails, then prints each runner's summary line;
-# exits non-zero if any suite failed. Full logs are in $(TEST_LOGS)/.
+# exits non-zero if any suite failed. Full logs are in $(TEST_LOGS)/. The unit
+# and pytest suites share one Kafka broker (scripts/with-kafka sets
+# KDFS_TEST_KAFKA; a broker that then does not answer fails the tests that need
+# it rather than skipping them); the chaos campaign starts its own cluster.
 test: deps build build-san
 	@rc=0; mkdir -p $(TEST_LOGS); \
-	$(MAKE) --no-print-directory run-unit B=$(BUILD_SAN) LOG=$(TEST_LOGS)/unit-san.log || rc=1; \
-	$(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1; \
-	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/pytest.log || rc=1; \
+	$(WITH_KAFKA) $(MAKE) --no-print-directory run-suites SUITES="unit-san unit pytest" || rc=1; \
 	$(MAKE) --no-print-directory run-chaos DURATION=$(CHAOS_SHORT) SEED=7 LOG=$(TEST_LOGS)/chaos.log || rc=1; \
 	$(MAKE) --no-print-directory run-fuzz LOG=$(TEST_LOGS)/fuzz.log || rc=1; \
 	$(MAKE) --no-print-directory summary LOGS="unit-san unit pytest chaos fuzz"; \
@@ -98,19 +100,28 @@ test: deps build build-san
 
 test-unit: deps build build-san
 	@rc=0; mkdir -p $(TEST_LOGS); \
-	$(MAKE) --no-print-directory run-unit B=$(BUILD_SAN) LOG=$(TEST_LOGS)/unit-san.log || rc=1; \
-	$(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1; \
+	$(WITH_KAFKA) $(MAKE) --no-print-directory run-suites SUITES="unit-san unit" || rc=1; \
 	$(MAKE) --no-print-directory summary LOGS="unit-san unit"; \
 	exit $$rc
 
 test-integration: deps build
-	@mkdir -p $(TEST_LOGS); rc=0; \
-	$(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/pytest.log || rc=1; \
+	@rc=0; mkdir -p $(TEST_LOGS); \
+	$(WITH_KAFKA) $(MAKE) --no-print-directory run-suites SUITES="pytest" || rc=1; \
 	$(MAKE) --no-print-directory summary LOGS="pytest"; \
 	exit $$rc
 
-# Internal: one suite, its output both on the terminal and in $(LOG).
-.PHONY: run-unit run-integration summary
+# Internal: the SUITES (unit-san, unit, pytest) one after the other, all of
+# them even if one fails; then one suite, its output both on the terminal and
+# in $(LOG).
+.PHONY: run-suites run-unit run-integration summary
+run-suites:
+	@rc=0; for s in $(SUITES); do case $$s in \
+	  unit-san) $(MAKE) --no-print-directory run-unit B=$(BUILD_SAN) LOG=$(TEST_LOGS)/unit-san.log || rc=1;; \
+	  unit) $(MAKE) --no-print-directory run-unit B=$(BUILD) LOG=$(TEST_LOGS)/unit.log || rc=1;; \
+	  pytest) $(MAKE) --no-print-directory run-integration LOG=$(TEST_LOGS)/pytest.log || rc=1;; \
+	  *) echo "run-suites: unknown suite $$s"; rc=1;; \
+	esac; done; exit $$rc
+
 run-unit:
 	@echo "== unit tests in $(B)/"
 	@ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -128,6 +139,8 @@ summary:
 	  f=$(TEST_LOGS)/$$l.log; \
 	  line=$$(grep -E '^chaos: ops=|tests passed|No tests were found|[0-9]+ (passed|failed|errors?|deselected|skipped)|no tests ran' $$f \
 	    | tail -1 | sed -E 's/^=+ //; s/ =+$$//'); \
+	  skipped=$$(grep -cE '^[[:space:]]*[0-9]+ - .*\(Skipped\)$$' $$f 2>/dev/null || true); \
+	  [ "$${skipped:-0}" -gt 0 ] && line="$$line ($$skipped skipped: see $$f)"; \
 	  printf '%-12s %s\n' "$$l:" "$${line:-no summary line (see $$f)}"; \
 	done
 
