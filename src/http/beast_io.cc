@@ -13,7 +13,7 @@ bool BeastBodyReader::AwaitingContinue() const {
 }
 
 bool BeastBodyReader::DrainableWithin(uint64_t limit) const {
-  if (parser_.is_done()) return true;
+  if (Complete()) return true;
   if (AwaitingContinue()) return false;
   auto left = parser_.content_length_remaining();
   return left && *left <= limit;

@@ -28,6 +28,8 @@ class BeastBodyReader final : public BodyReader {
   bool DrainableWithin(uint64_t limit) const;
   // Reads and drops what is left of the body. REQUIRES: DrainableWithin(...).
   Status Drain();
+  // The whole body has been read (or there was none).
+  bool Complete() const { return parser_.is_done(); }
 
  private:
   bool AwaitingContinue() const;

@@ -6,10 +6,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "common/host_port.h"
 #include "http/beast_io.h"
@@ -109,19 +111,45 @@ class HttpServer::Impl {
     beast::flat_buffer buffer;
     buffer.reserve(kSocketReadBufferBytes);
     TimedSocket stream(socket, options_.idle_timeout_ms);
-    while (!stopping_) {
-      if (!ServeOne(stream, buffer)) break;
-    }
+    Next next = Next::kRequest;
+    while (!stopping_ && next == Next::kRequest)
+      next = ServeOne(stream, buffer);
     beast::error_code ec;
     socket.shutdown(tcp::socket::shutdown_send, ec);
+    if (next == Next::kLingerThenClose && !ec) Linger(socket);
     std::lock_guard lock(mu_);
     open_fds_.erase(fd);
     socket.close(ec);
     if (--active_ == 0) idle_.notify_all();
   }
 
-  // Serves one request; returns whether the connection may be reused.
-  bool ServeOne(TimedSocket& socket, beast::flat_buffer& buffer) {
+  // What follows a request on its connection.
+  enum class Next {
+    kRequest,          // the connection is kept: read the next request
+    kClose,            // close: nothing more is coming from the client
+    kLingerThenClose,  // close, but the client may still be sending the request
+  };
+
+  // Lingering close (RFC 9112 9.6): the server closes while the client may
+  // still be sending a request body, so it has half-closed and now reads and
+  // drops what arrives until the client closes too, or for at most
+  // kLingerMs (kLingerIdleMs without data). Closing at once with unread bytes
+  // would make the kernel answer the client's next bytes with a reset: its
+  // send fails, and the answer it has not read yet (a 413, or a 412 replayed
+  // to a large upload) may be lost with the connection. Stop() cuts it short.
+  static constexpr int kLingerMs = 10000;
+  static constexpr int kLingerIdleMs = 2000;
+  static void Linger(tcp::socket& socket) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLingerMs);
+    TimedSocket stream(socket, kLingerIdleMs);
+    std::vector<char> scratch(kSocketReadBufferBytes);
+    beast::error_code ec;
+    while (!ec && std::chrono::steady_clock::now() < until)
+      stream.read_some(asio::buffer(scratch), ec);
+  }
+
+  // Serves one request and says what the connection does next.
+  Next ServeOne(TimedSocket& socket, beast::flat_buffer& buffer) {
     http::request_parser<http::buffer_body> parser;
     parser.header_limit(options_.max_header_bytes);
     parser.body_limit(options_.max_body_bytes);
@@ -130,22 +158,22 @@ class HttpServer::Impl {
     if (ec == http::error::header_limit) {
       BeastResponseWriter writer(socket, 11, false, false);
       (void)writer.Send(431, ErrorBody(Code::kHeadersTooLarge, "request head too large"));
-      return false;
+      return Next::kLingerThenClose;
     }
     if (ec == http::error::body_limit) {
       BeastResponseWriter writer(socket, 11, false, false);
       (void)writer.Send(413, ErrorBody(Code::kPayloadTooLarge, "body exceeds the limit"));
-      return false;
+      return Next::kLingerThenClose;
     }
     if (ec) {
-      if (ec != http::error::end_of_stream && ec != asio::error::eof &&
-          ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
-          ec != asio::error::timed_out && ec != asio::error::bad_descriptor) {
-        BeastResponseWriter writer(socket, 11, false, false);
-        (void)writer.Send(400,
-                          ErrorBody(Code::kInvalidArgument, "malformed request: " + ec.message()));
-      }
-      return false;
+      if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+          ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+          ec == asio::error::timed_out || ec == asio::error::bad_descriptor)
+        return Next::kClose;
+      BeastResponseWriter writer(socket, 11, false, false);
+      (void)writer.Send(400,
+                        ErrorBody(Code::kInvalidArgument, "malformed request: " + ec.message()));
+      return Next::kLingerThenClose;
     }
     auto& head = parser.get();
     HttpRequest request = ToRequest(head, socket.socket());
@@ -157,11 +185,12 @@ class HttpServer::Impl {
     if (!writer.started()) {
       (void)writer.Send(500, ErrorBody(Code::kInternal, "handler sent no response"));
     }
-    if (writer.failed() || !writer.complete() || !writer.keep_alive()) return false;
+    if (writer.failed() || !writer.complete()) return Next::kClose;
+    if (!writer.keep_alive()) return body.Complete() ? Next::kClose : Next::kLingerThenClose;
     // The response promised the connection to the client: drop what the
     // handler left of the body (the writer kept that small), or it would be
     // parsed as the next request.
-    return body.Drain().ok();
+    return body.Drain().ok() ? Next::kRequest : Next::kClose;
   }
 
   static HttpRequest ToRequest(const http::request<http::buffer_body>& head, tcp::socket& socket) {

@@ -4,7 +4,11 @@
 // store and wait on Kafka acknowledgements; blocking code keeps that simple
 // and memory bounded by one read window per connection. Connections are
 // capped (max_connections) and idle sockets time out, so a slow client can
-// hold one thread at most for idle_timeout_ms. See docs/ARCHITECTURE.md.
+// hold one thread at most for idle_timeout_ms. A connection closed while the
+// client may still be sending its request body (the answer came before the
+// body was read: 412, 413, ...) is half-closed and drained for up to 10 s
+// (lingering close), so that the client can read the answer instead of a
+// reset. See docs/ARCHITECTURE.md.
 //
 // Thread-safety: Start/Stop from one owner thread. The handler is called
 // concurrently from connection threads and must be thread-safe.

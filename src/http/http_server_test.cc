@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -27,12 +28,14 @@ using tcp = asio::ip::tcp;
 // a replayed idempotent outcome does; records the paths it saw.
 class UnreadBodyServerTest : public ::testing::Test {
  protected:
+  UnreadBodyServerTest() {
+    options_.listen = "127.0.0.1:0";
+    options_.idle_timeout_ms = 5000;
+  }
+
   void SetUp() override {
-    HttpServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.idle_timeout_ms = 5000;
-    server_ =
-        std::make_unique<HttpServer>(o, [this](HttpRequest& req, BodyReader&, ResponseWriter& w) {
+    server_ = std::make_unique<HttpServer>(
+        options_, [this](HttpRequest& req, BodyReader&, ResponseWriter& w) {
           {
             std::lock_guard lock(mu_);
             paths_.push_back(req.path);
@@ -57,6 +60,25 @@ class UnreadBodyServerTest : public ::testing::Test {
     return paths_;
   }
 
+  // Sends a PUT with a body of `bytes` bytes, all of it, then reads the
+  // answer, as most HTTP client libraries do. Fails the test if the server
+  // cuts the upload off or the answer cannot be read.
+  http::response<http::string_body> PutWholeBodyThenRead(size_t bytes) {
+    SendRaw("PUT /big HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(bytes) +
+            "\r\n\r\n");
+    const std::string piece(64 << 10, 'x');
+    beast::error_code ec;
+    size_t sent = 0;
+    while (sent < bytes && !ec)
+      sent += asio::write(socket_, asio::buffer(piece.data(), std::min(piece.size(), bytes - sent)),
+                          ec);
+    EXPECT_FALSE(ec) << "the upload was cut off after " << sent << " bytes: " << ec.message();
+    auto res = ReadResponse(ec);
+    EXPECT_FALSE(ec) << "no answer: " << ec.message();
+    return res;
+  }
+
+  HttpServerOptions options_;
   asio::io_context io_;
   tcp::socket socket_{io_};
   beast::flat_buffer buffer_;
@@ -106,6 +128,26 @@ TEST_F(UnreadBodyServerTest, LargeUnreadBodyGetsConnectionCloseAndIsClosed) {
   char byte;
   socket_.read_some(asio::buffer(&byte, 1), ec);
   EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+// A client that sends its whole body before it reads must still get the
+// answer: closing with unread bytes would make the kernel reset the
+// connection, failing the client's send and losing the answer.
+TEST_F(UnreadBodyServerTest, ClientSendingAWholeLargeBodyFirstStillReadsTheAnswer) {
+  auto res = PutWholeBodyThenRead(16 << 20);
+  EXPECT_EQ(res.result_int(), 412);
+  EXPECT_FALSE(res.keep_alive());
+}
+
+class BodyLimitServerTest : public UnreadBodyServerTest {
+ protected:
+  BodyLimitServerTest() { options_.max_body_bytes = 1 << 20; }
+};
+
+TEST_F(BodyLimitServerTest, ClientSendingABodyOverTheLimitReadsThe413) {
+  auto res = PutWholeBodyThenRead(16 << 20);
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_TRUE(paths().empty()) << "a body over the limit never reaches the handler";
 }
 
 TEST_F(UnreadBodyServerTest, ChunkedUnreadBodyOfUnknownLengthGetsConnectionClose) {
